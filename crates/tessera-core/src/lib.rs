@@ -1,0 +1,19 @@
+//! Tessera's domain vocabulary. Everything here is pure: no sockets, no files, no database.
+//!
+//! The server parses client input into these types once, at the edge, and the rest of the
+//! code can then trust them: an [`Email`] is lower-cased and well formed, a [`Password`] is
+//! within the length policy and NFKC-normalised, a [`SessionToken`] never prints itself.
+
+pub mod clock;
+pub mod cookie;
+pub mod email;
+pub mod id;
+pub mod password;
+pub mod task;
+pub mod timefmt;
+pub mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use email::{Email, EmailError};
+pub use password::{Password, PasswordError, PasswordHasher, PasswordVerdict};
+pub use token::{SessionToken, TokenDigest};

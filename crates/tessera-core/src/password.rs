@@ -1,0 +1,341 @@
+//! Passwords: the length policy Better Auth applies, NFKC normalisation, Argon2id hashing,
+//! and verification of Better Auth's scrypt hashes so imported users keep their password.
+//!
+//! Hashing is deliberately slow (tens of milliseconds); callers run it on a blocking pool,
+//! never on the async runtime.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use subtle::ConstantTimeEq;
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+use crate::id::random_bytes;
+use crate::token::{hex, unhex};
+
+/// Shortest password accepted at sign-up, in UTF-16 code units (Better Auth's unit).
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password accepted anywhere, in UTF-16 code units. Also bounds hashing cost.
+pub const MAX_PASSWORD_LEN: usize = 128;
+
+/// Argon2id memory cost in KiB (OWASP's minimum: 19 MiB).
+pub const ARGON2_M_KIB: u32 = 19_456;
+/// Argon2id passes.
+pub const ARGON2_T: u32 = 2;
+/// Argon2id lanes.
+pub const ARGON2_P: u32 = 1;
+
+/// A password that passed the length policy, held NFKC-normalised and wiped on drop.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+/// Why a password was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// Fewer than [`MIN_PASSWORD_LEN`] characters.
+    #[error("password too short")]
+    TooShort,
+    /// More than [`MAX_PASSWORD_LEN`] characters.
+    #[error("password too long")]
+    TooLong,
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+impl Password {
+    /// A new password (sign-up, change-password): both length bounds apply.
+    pub fn new(raw: &str) -> Result<Self, PasswordError> {
+        let len = utf16_len(raw);
+        if len < MIN_PASSWORD_LEN {
+            return Err(PasswordError::TooShort);
+        }
+        if len > MAX_PASSWORD_LEN {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(Self::normalised(raw))
+    }
+
+    /// A password offered for checking (sign-in, current password): only the upper bound
+    /// applies, as in Better Auth, so old short passwords can still sign in.
+    pub fn candidate(raw: &str) -> Result<Self, PasswordError> {
+        if utf16_len(raw) > MAX_PASSWORD_LEN {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(Self::normalised(raw))
+    }
+
+    fn normalised(raw: &str) -> Self {
+        Self(Zeroizing::new(raw.nfkc().collect()))
+    }
+
+    /// The normalised text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Result of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordVerdict {
+    /// The password is right. `needs_rehash` asks the caller to store a fresh Argon2id
+    /// hash (the stored one is scrypt, or Argon2 with weaker parameters).
+    Match {
+        /// Store a new hash made with the current parameters.
+        needs_rehash: bool,
+    },
+    /// Wrong password, or a stored value that is not a hash we understand.
+    Mismatch,
+}
+
+/// Hashes and verifies passwords with the configured Argon2id parameters.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon: Argon2<'static>,
+    current_prefix: String,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.current_prefix)
+            .finish()
+    }
+}
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P).unwrap_or_else(|_| unreachable!())
+    }
+}
+
+/// Parameters outside what Argon2 allows.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid Argon2 parameters")]
+pub struct InvalidParams;
+
+impl PasswordHasher {
+    /// Argon2id with the given memory (KiB), passes and lanes.
+    pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, InvalidParams> {
+        let params = Params::new(m_kib, t, p, None).map_err(|_| InvalidParams)?;
+        Ok(Self {
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            current_prefix: format!("$argon2id$v=19$m={m_kib},t={t},p={p}$"),
+        })
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) with a fresh 16-byte salt.
+    pub fn hash(&self, password: &Password) -> String {
+        let mut salt = [0u8; 16];
+        random_bytes(&mut salt);
+        match self
+            .argon
+            .hash_password_with_salt(password.expose().as_bytes(), &salt)
+        {
+            Ok(h) => h.to_string(),
+            // Cannot happen with validated parameters and a 16-byte salt.
+            Err(_) => unreachable!("argon2 rejected validated parameters"),
+        }
+    }
+
+    /// Checks a password against a stored Argon2 PHC string or Better Auth scrypt string.
+    pub fn verify(&self, password: &Password, stored: &str) -> PasswordVerdict {
+        let ok = if stored.starts_with("$argon2") {
+            PasswordHash::new(stored).is_ok_and(|h| {
+                // Verification uses the parameters recorded in the hash itself.
+                Argon2::default()
+                    .verify_password(password.expose().as_bytes(), &h)
+                    .is_ok()
+            })
+        } else {
+            verify_better_auth_scrypt(password, stored)
+        };
+        if ok {
+            PasswordVerdict::Match {
+                needs_rehash: !stored.starts_with(&self.current_prefix),
+            }
+        } else {
+            PasswordVerdict::Mismatch
+        }
+    }
+
+    /// Spends the same time as checking a real hash, for requests naming an unknown user, so
+    /// response timing does not reveal whether an account exists.
+    pub fn verify_dummy(&self, password: &Password) {
+        static DUMMY: OnceLock<String> = OnceLock::new();
+        let dummy = DUMMY
+            .get_or_init(|| self.hash(&Password::normalised("tessera dummy password for timing")));
+        let _ = self.verify(password, dummy);
+    }
+}
+
+/// Better Auth's format: `<32 hex salt>:<128 hex key>`, scrypt N=16384 r=16 p=1 dkLen=64,
+/// where the scrypt salt is the ASCII of the hex string (not its decoded bytes).
+fn verify_better_auth_scrypt(password: &Password, stored: &str) -> bool {
+    let Some((salt_hex, key_hex)) = stored.split_once(':') else {
+        return false;
+    };
+    let Some(expected) = unhex(key_hex) else {
+        return false;
+    };
+    if salt_hex.is_empty() || expected.len() != 64 {
+        return false;
+    }
+    let Ok(params) = scrypt::Params::new(14, 16, 1) else {
+        return false;
+    };
+    let mut out = Zeroizing::new([0u8; 64]);
+    if scrypt::scrypt(
+        password.expose().as_bytes(),
+        salt_hex.as_bytes(),
+        &params,
+        out.as_mut(),
+    )
+    .is_err()
+    {
+        return false;
+    }
+    bool::from(out.as_ref().ct_eq(&expected))
+}
+
+/// Produces a Better Auth–format scrypt hash. Only tests and the import tooling's fixtures
+/// need it; Tessera itself always stores Argon2id.
+pub fn better_auth_scrypt_hash(password: &Password) -> String {
+    let mut salt = [0u8; 16];
+    random_bytes(&mut salt);
+    let salt_hex = hex(&salt);
+    let mut out = [0u8; 64];
+    if let Ok(params) = scrypt::Params::new(14, 16, 1) {
+        let _ = scrypt::scrypt(
+            password.expose().as_bytes(),
+            salt_hex.as_bytes(),
+            &params,
+            &mut out,
+        );
+    }
+    format!("{salt_hex}:{}", hex(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pw(s: &str) -> Password {
+        Password::candidate(s).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn length_policy_counts_utf16_units_like_better_auth() {
+        assert_eq!(
+            Password::new("1234567").err(),
+            Some(PasswordError::TooShort)
+        );
+        assert!(Password::new("12345678").is_ok());
+        assert!(Password::new(&"x".repeat(128)).is_ok());
+        assert_eq!(
+            Password::new(&"x".repeat(129)).err(),
+            Some(PasswordError::TooLong)
+        );
+        // four emoji are 8 UTF-16 units
+        assert!(Password::new("🔑🔑🔑🔑").is_ok());
+        assert_eq!(
+            Password::candidate(&"x".repeat(129)).err(),
+            Some(PasswordError::TooLong)
+        );
+        assert!(Password::candidate("short").is_ok());
+    }
+
+    #[test]
+    fn argon2id_hash_has_owasp_parameters_and_verifies() {
+        let hasher = PasswordHasher::default();
+        let hash = hasher.hash(&pw("correct horse battery staple"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert_eq!(
+            hasher.verify(&pw("correct horse battery staple"), &hash),
+            PasswordVerdict::Match {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(
+            hasher.verify(&pw("correct horse battery stapl"), &hash),
+            PasswordVerdict::Mismatch
+        );
+        // salts differ
+        assert_ne!(hash, hasher.hash(&pw("correct horse battery staple")));
+    }
+
+    #[test]
+    fn nfkc_makes_composed_and_decomposed_forms_equal() {
+        let hasher = PasswordHasher::new(1024, 1, 1).unwrap_or_else(|_| unreachable!());
+        let nfc = "pässwörd-ñandú-🔑";
+        let nfd: String = nfc.nfd().collect();
+        assert_ne!(nfc, nfd);
+        let hash = hasher.hash(&pw(nfc));
+        assert!(matches!(
+            hasher.verify(&pw(&nfd), &hash),
+            PasswordVerdict::Match { .. }
+        ));
+    }
+
+    #[test]
+    fn weaker_argon2_parameters_ask_for_a_rehash() {
+        let weak = PasswordHasher::new(1024, 1, 1).unwrap_or_else(|_| unreachable!());
+        let hash = weak.hash(&pw("password123"));
+        assert_eq!(
+            PasswordHasher::default().verify(&pw("password123"), &hash),
+            PasswordVerdict::Match { needs_rehash: true }
+        );
+    }
+
+    #[test]
+    fn verifies_the_better_auth_scrypt_vector_and_asks_for_rehash() {
+        let stored = "f73246da9d0ff4fafec411caba66ee8b:4effeaaa9298d733c08cfcfd9f4d90cc1377a3f4be63b9082f3bed53965e3d6a49fdc3a696f3d252b3cbfa1fb5deb750fde444654ee1fdd5575196ab9ce16c12";
+        let hasher = PasswordHasher::default();
+        assert_eq!(
+            hasher.verify(&pw("password123"), stored),
+            PasswordVerdict::Match { needs_rehash: true }
+        );
+        assert_eq!(
+            hasher.verify(&pw("password124"), stored),
+            PasswordVerdict::Mismatch
+        );
+    }
+
+    #[test]
+    fn generated_scrypt_hashes_verify() {
+        let h = better_auth_scrypt_hash(&pw("hunter2hunter2"));
+        assert!(matches!(
+            PasswordHasher::default().verify(&pw("hunter2hunter2"), &h),
+            PasswordVerdict::Match { needs_rehash: true }
+        ));
+    }
+
+    #[test]
+    fn garbage_stored_values_never_match() {
+        let hasher = PasswordHasher::default();
+        for stored in ["", ":", "abc:def", "$argon2id$garbage", "zz:zz", "00:00"] {
+            assert_eq!(
+                hasher.verify(&pw("password123"), stored),
+                PasswordVerdict::Mismatch
+            );
+        }
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        assert!(!format!("{:?}", pw("hunter2hunter2")).contains("hunter2"));
+    }
+}
