@@ -100,7 +100,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Decodes lower- or upper-case hex; `None` on odd length or a non-hex character.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let val = |c: u8| -> Option<u8> {
