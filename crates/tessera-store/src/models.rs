@@ -1,0 +1,143 @@
+//! Rows as the store hands them out. Wire formats live in the server; these are storage
+//! shapes with unix-millisecond timestamps.
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// 32-character id.
+    pub id: String,
+    /// Display name (may be empty).
+    pub name: String,
+    /// Lower-cased email.
+    pub email: String,
+    /// Whether the email was verified (always false until verification exists).
+    pub email_verified: bool,
+    /// Avatar URL, stored as given.
+    pub image: Option<String>,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+    /// Set when an operator disabled the account.
+    pub disabled_at: Option<i64>,
+}
+
+/// What sign-up hands to [`crate::Store::create_user`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// New 32-character id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Lower-cased email.
+    pub email: String,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// Creation time, unix ms.
+    pub now_ms: i64,
+}
+
+/// A sign-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// 32-character id; appears as `sid` in access tokens and is not secret.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// Last extension, unix ms.
+    pub updated_at: i64,
+    /// Client IP at creation (`""` when unknown).
+    pub ip_address: String,
+    /// Client user agent at creation (`""` when absent).
+    pub user_agent: String,
+    /// False for `rememberMe: false` sessions, which are never extended.
+    pub remember: bool,
+}
+
+/// What sign-in hands to [`crate::Store::create_session`].
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// New 32-character id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// SHA-256 hex of the session token.
+    pub token_digest: String,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+    /// Client IP.
+    pub ip_address: String,
+    /// Client user agent.
+    pub user_agent: String,
+    /// See [`Session::remember`].
+    pub remember: bool,
+}
+
+/// A JWT signing key as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    /// Key id (`kid`).
+    pub kid: String,
+    /// 1 for the first key, +1 per rotation.
+    pub generation: i64,
+    /// JWS algorithm (`EdDSA`, `ES256`, `RS256`).
+    pub alg: String,
+    /// Public JWK as JSON.
+    pub public_jwk: String,
+    /// Encrypted private key (opaque to the store).
+    pub private_key: String,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// When a newer key took over signing.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRow")
+            .field("kid", &self.kid)
+            .field("generation", &self.generation)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    /// 32-character id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Done?
+    pub completed: bool,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+}
+
+/// A partial update of a task; `None` fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct TaskChange {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New completion state.
+    pub completed: Option<bool>,
+    /// Flip the completion state (applied after `completed`).
+    pub toggle_completed: bool,
+}

@@ -1,0 +1,278 @@
+//! Storage conformance: the same scenarios against every backend. SQLite always runs (a
+//! fresh temp file per test); further backends join the `backends()` list.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tessera_store::sqlite::{SqliteSettings, SqliteStore};
+use tessera_store::{NewSession, NewUser, SigningKeyRow, Store, StoreError, TaskChange, TaskRow};
+
+struct Fresh {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = SqliteStore::connect(&SqliteSettings {
+        url,
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    Fresh {
+        store: Arc::new(store),
+        _dir: dir,
+    }
+}
+
+fn new_user(id: &str, email: &str) -> NewUser {
+    NewUser {
+        id: id.into(),
+        name: "N".into(),
+        email: email.into(),
+        image: None,
+        now_ms: 1_000,
+    }
+}
+
+fn new_session(id: &str, user: &str, digest: &str) -> NewSession {
+    NewSession {
+        id: id.into(),
+        user_id: user.into(),
+        token_digest: digest.into(),
+        expires_at: 10_000,
+        now_ms: 1_000,
+        ip_address: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        remember: true,
+    }
+}
+
+async fn users_are_unique_by_email(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h1")
+        .await
+        .unwrap();
+    let err = s
+        .create_user(&new_user("u2", "a@x.test"), "h2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("users_email_key")),
+        "{err:?}"
+    );
+    // the failed sign-up left nothing behind
+    assert!(s.user_with_password_by_id("u2").await.unwrap().is_none());
+    let (u, hash) = s
+        .user_with_password_by_email("a@x.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((u.id.as_str(), hash.as_deref()), ("u1", Some("h1")));
+    s.set_password_hash("u1", "h1b", 2_000).await.unwrap();
+    let (_, hash) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(hash.as_deref(), Some("h1b"));
+}
+
+async fn concurrent_sign_ups_yield_one_user(s: Arc<dyn Store>) {
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            s.create_user(&new_user(&format!("r{i}"), "race@x.test"), "h")
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::Conflict("users_email_key")) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+}
+
+async fn sessions_live_until_revoked(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_session(&new_session("s1", "u1", "d1"))
+        .await
+        .unwrap();
+    s.create_session(&new_session("s2", "u1", "d2"))
+        .await
+        .unwrap();
+    s.create_session(&new_session("s3", "u1", "d3"))
+        .await
+        .unwrap();
+    let (sess, user) = s.session_by_digest("d1").await.unwrap().unwrap();
+    assert_eq!((sess.id.as_str(), user.id.as_str()), ("s1", "u1"));
+    assert!(s.extend_session("s1", 20_000, 2_000).await.unwrap());
+    assert_eq!(
+        s.session_by_digest("d1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .expires_at,
+        20_000
+    );
+    assert_eq!(s.list_sessions("u1", 5_000).await.unwrap().len(), 3);
+    assert!(s.revoke_session("s2", 3_000).await.unwrap());
+    assert!(
+        !s.revoke_session("s2", 3_000).await.unwrap(),
+        "second revoke is a no-op"
+    );
+    assert!(s.session_by_digest("d2").await.unwrap().is_none());
+    let ended = s
+        .revoke_user_sessions("u1", Some("s1"), 4_000)
+        .await
+        .unwrap();
+    assert_eq!(ended, vec!["s3".to_string()]);
+    assert_eq!(s.list_sessions("u1", 5_000).await.unwrap().len(), 1);
+    // expired sessions are not listed
+    assert!(s.list_sessions("u1", 30_000).await.unwrap().is_empty());
+    assert!(
+        !s.extend_session("s2", 99_000, 5_000).await.unwrap(),
+        "revoked sessions are not extended"
+    );
+    assert_eq!(s.purge_sessions(25_000).await.unwrap(), 3);
+}
+
+fn key(generation: i64, kid: &str, at: i64) -> SigningKeyRow {
+    SigningKeyRow {
+        kid: kid.into(),
+        generation,
+        alg: "EdDSA".into(),
+        public_jwk: "{}".into(),
+        private_key: "enc".into(),
+        created_at: at,
+        retired_at: None,
+    }
+}
+
+async fn signing_key_generations_are_unique(s: &dyn Store) {
+    s.insert_signing_key(&key(1, "k1", 100)).await.unwrap();
+    let err = s.insert_signing_key(&key(1, "k1b", 100)).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("signing_keys_generation_key")),
+        "{err:?}"
+    );
+    s.insert_signing_key(&key(2, "k2", 200)).await.unwrap();
+    let keys = s.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        (keys[0].kid.as_str(), keys[0].retired_at),
+        ("k1", Some(200))
+    );
+    assert_eq!((keys[1].kid.as_str(), keys[1].retired_at), ("k2", None));
+}
+
+async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
+    s.create_user(&new_user("a", "a@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_user(&new_user("b", "b@x.test"), "h")
+        .await
+        .unwrap();
+    for i in 0..5 {
+        s.create_task(&TaskRow {
+            id: format!("t{i}"),
+            user_id: "a".into(),
+            title: format!("task {i}"),
+            description: String::new(),
+            completed: false,
+            created_at: i,
+            updated_at: i,
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        s.list_tasks("a", 2, 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>(),
+        ["t1", "t2"]
+    );
+    assert!(s.list_tasks("b", 100, 0).await.unwrap().is_empty());
+    assert!(s.get_task("b", "t0").await.unwrap().is_none());
+    let change = TaskChange {
+        toggle_completed: true,
+        ..Default::default()
+    };
+    assert!(
+        s.update_task("b", "t0", &change, 9)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!s.delete_task("b", "t0").await.unwrap());
+    let t = s.update_task("a", "t0", &change, 9).await.unwrap().unwrap();
+    assert!(t.completed);
+    let t = s
+        .update_task("a", "t0", &change, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!t.completed);
+    let rename = TaskChange {
+        title: Some("renamed".into()),
+        completed: Some(true),
+        ..Default::default()
+    };
+    let t = s
+        .update_task("a", "t0", &rename, 11)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t.title.as_str(), t.completed, t.updated_at),
+        ("renamed", true, 11)
+    );
+    assert!(s.delete_task("a", "t0").await.unwrap());
+    assert_eq!(s.list_tasks("a", 100, 0).await.unwrap().len(), 4);
+}
+
+macro_rules! conformance {
+    ($backend:ident) => {
+        mod $backend {
+
+            #[tokio::test]
+            async fn users_are_unique_by_email() {
+                let f = super::$backend().await;
+                super::users_are_unique_by_email(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_sign_ups_yield_one_user() {
+                let f = super::$backend().await;
+                super::concurrent_sign_ups_yield_one_user(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn sessions_live_until_revoked() {
+                let f = super::$backend().await;
+                super::sessions_live_until_revoked(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn signing_key_generations_are_unique() {
+                let f = super::$backend().await;
+                super::signing_key_generations_are_unique(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn tasks_are_scoped_to_their_owner() {
+                let f = super::$backend().await;
+                super::tasks_are_scoped_to_their_owner(&*f.store).await;
+            }
+        }
+    };
+}
+
+conformance!(sqlite);
