@@ -1,1 +1,195 @@
-fn main() {}
+//! `tessera`: the auth server and its administration commands.
+
+mod config;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tessera_core::SystemClock;
+use tessera_server::{Application, keys::KeyRing};
+
+use crate::config::{LogFormat, ServeArgs};
+
+/// Tessera: a Better Auth–compatible authentication server with short-lived JWT access
+/// tokens, and the tools to run it.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (auth API, tasks API and web UI). Every option is also an
+    /// environment variable; with none at all it serves http://127.0.0.1:8080 from
+    /// ./tessera.db with a generated development secret.
+    Serve(Box<ServeArgs>),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(Box<ServeArgs>),
+    /// Manage JWT signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Probe a running server's /readyz; exits 0 when it is ready (for containers and scripts).
+    Healthcheck {
+        /// Base URL of the server to probe.
+        #[arg(
+            long,
+            env = "TESSERA_BASE_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// List signing keys: id, algorithm, generation, created, retired, published.
+    List(Box<ServeArgs>),
+    /// Add a new signing key that takes over signing; old keys keep verifying until their
+    /// tokens expire. Running instances pick the new key up within seconds.
+    Rotate(Box<ServeArgs>),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(*args).await,
+        Command::Migrate(args) => {
+            init_logs(args.log_format);
+            let settings = args.into_settings()?;
+            tessera_server::connect_store(&settings).await?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Keys { action } => keys(action).await,
+        Command::Healthcheck { url } => healthcheck(&url).await,
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(args.log_format);
+    let settings = args.into_settings()?;
+    let started = std::time::Instant::now();
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let state = app.state().clone();
+    tracing::info!(
+        url = %state.settings().base_url,
+        listen = %app.local_addr(),
+        alg = state.keys().alg().as_str(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "tessera is serving"
+    );
+    app.run_until(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn keys(action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::List(args) => {
+            let settings = args.into_settings()?;
+            let store = tessera_server::connect_store(&settings).await?;
+            let rows = store.signing_keys().await?;
+            println!(
+                "{:<34} {:<6} {:>3}  {:<24} {:<24}",
+                "KID", "ALG", "GEN", "CREATED", "RETIRED"
+            );
+            for r in rows {
+                println!(
+                    "{:<34} {:<6} {:>3}  {:<24} {:<24}",
+                    r.kid,
+                    r.alg,
+                    r.generation,
+                    tessera_core::timefmt::iso_millis(r.created_at),
+                    r.retired_at
+                        .map(tessera_core::timefmt::iso_millis)
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+            Ok(())
+        }
+        KeysAction::Rotate(args) => {
+            let settings = args.into_settings()?;
+            let store = tessera_server::connect_store(&settings).await?;
+            let kid = KeyRing::rotate(&*store, &settings, &SystemClock).await?;
+            println!(
+                "new signing key {kid}; the previous key stays published until its tokens expire"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn healthcheck(base: &str) -> anyhow::Result<()> {
+    let url = format!("{}/readyz", base.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let res = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    anyhow::ensure!(res.status().is_success(), "{url} answered {}", res.status());
+    println!("ready");
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Flags and environment variables → validated [`Settings`]. Every option is a flag and a
+//! `TESSERA_*` variable (flags win); defaults serve a developer laptop.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use clap::{Args, ValueEnum};
+use tessera_server::http::client_ip::Cidr;
+use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// What this process serves.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub(crate) enum RoleArg {
+    /// Auth server, tasks API and web UI.
+    #[default]
+    All,
+    /// Only the auth server (and web UI).
+    Auth,
+    /// Only the tasks API; tokens are verified with --jwks-url or the HS256 --jwt-secret.
+    Api,
+}
+
+/// Options shared by `serve`, `migrate` and `keys`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
+    pub(crate) bind: SocketAddr,
+    /// Database URL: sqlite://path (created if missing).
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://tessera.db"
+    )]
+    pub(crate) database_url: String,
+    /// Public URL of this server; its origin is the default JWT issuer, audience and trusted
+    /// origin. Defaults to http://<bind>.
+    #[arg(long, env = "TESSERA_BASE_URL")]
+    pub(crate) base_url: Option<String>,
+    /// Server secret (≥ 32 bytes): signs cookies and encrypts signing keys. Without it a
+    /// development secret is generated and kept beside the database.
+    #[arg(long, env = "TESSERA_SECRET", hide_env_values = true)]
+    pub(crate) secret: Option<String>,
+    /// Access-token algorithm: EdDSA, ES256, RS256 or HS256.
+    #[arg(long, env = "TESSERA_JWT_ALG", default_value = "EdDSA")]
+    pub(crate) jwt_alg: String,
+    /// Shared secret for HS256 (≥ 32 bytes), given to the backends that verify tokens.
+    #[arg(long, env = "TESSERA_JWT_SECRET", hide_env_values = true)]
+    pub(crate) jwt_secret: Option<String>,
+    /// Access-token lifetime, e.g. 15m, 900s, 1h.
+    #[arg(long, env = "TESSERA_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration)]
+    pub(crate) access_token_ttl: Duration,
+    /// Extra origins (comma-separated) allowed to call with credentials, e.g. your frontend.
+    #[arg(long, env = "TESSERA_TRUSTED_ORIGINS", value_delimiter = ',')]
+    pub(crate) trusted_origins: Vec<String>,
+    /// Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub(crate) trusted_proxies: Vec<String>,
+    /// JWT issuer (default: the base URL's origin).
+    #[arg(long, env = "TESSERA_JWT_ISSUER")]
+    pub(crate) jwt_issuer: Option<String>,
+    /// JWT audience (default: the base URL's origin).
+    #[arg(long, env = "TESSERA_JWT_AUDIENCE")]
+    pub(crate) jwt_audience: Option<String>,
+    /// What this process serves.
+    #[arg(long, env = "TESSERA_ROLE", value_enum, default_value_t = RoleArg::All)]
+    pub(crate) role: RoleArg,
+    /// With --role api: the auth server's JWKS URL (e.g. http://auth:8080/api/auth/jwks).
+    #[arg(long, env = "TESSERA_JWKS_URL")]
+    pub(crate) jwks_url: Option<String>,
+    /// Session lifetime (sliding).
+    #[arg(long, env = "TESSERA_SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub(crate) session_ttl: Duration,
+    /// Database pool size.
+    #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
+    pub(crate) db_pool_size: u32,
+    /// How long a request may wait for the database before answering 503.
+    #[arg(long, env = "TESSERA_DB_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) db_timeout: Duration,
+    /// Log format.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// `15m`, `900s`, `1h`, `7d`, `250ms`, or a bare number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 15m or 900s"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => return Ok(Duration::from_millis(n)),
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use ms, s, m, h or d)"
+            ));
+        }
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+impl ServeArgs {
+    /// Resolves defaults (base URL, development secret) and validates.
+    pub(crate) fn into_settings(self) -> anyhow::Result<Settings> {
+        let secret = match self.secret {
+            Some(s) => s.into_bytes(),
+            None => dev_secret(&self.database_url)?,
+        };
+        let mut s = Settings::new_dev(secret);
+        s.bind = self.bind;
+        s.base_url = self
+            .base_url
+            .unwrap_or_else(|| format!("http://{}", self.bind));
+        s.database_url = self.database_url;
+        s.jwt_alg = self.jwt_alg.parse()?;
+        s.jwt_secret = self.jwt_secret.map(|x| x.into_bytes().into());
+        s.access_token_ttl = self.access_token_ttl;
+        s.trusted_origins = self
+            .trusted_origins
+            .into_iter()
+            .filter(|o| !o.trim().is_empty())
+            .collect();
+        s.trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.parse::<Cidr>().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?;
+        s.issuer = self.jwt_issuer;
+        s.audience = self.jwt_audience;
+        s.session_ttl = self.session_ttl;
+        s.db_max_connections = self.db_pool_size;
+        s.db_timeout = self.db_timeout;
+        s.role = match self.role {
+            RoleArg::All => Role::All,
+            RoleArg::Auth => Role::Auth,
+            RoleArg::Api => match self.jwks_url {
+                Some(url) => Role::Api(ApiKeys::Jwks(url)),
+                None if s.jwt_alg == JwtAlg::HS256 || s.jwt_secret.is_some() => {
+                    Role::Api(ApiKeys::SharedSecret)
+                }
+                None => bail!("--role api needs --jwks-url (or --jwt-secret for HS256)"),
+            },
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// Where the development secret lives: beside the SQLite file, or in the working directory.
+fn dev_secret_path(database_url: &str) -> PathBuf {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.contains(":memory:") && !p.is_empty());
+    match path {
+        Some(p) => PathBuf::from(format!("{p}.secret")),
+        None => PathBuf::from("tessera.secret"),
+    }
+}
+
+/// Reads or creates the development secret, warning that it is one.
+fn dev_secret(database_url: &str) -> anyhow::Result<Vec<u8>> {
+    let path = dev_secret_path(database_url);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let s = existing.trim().to_owned();
+        if s.len() >= 32 {
+            tracing::warn!(path = %path.display(), "using the development secret kept beside the database; set TESSERA_SECRET in production");
+            return Ok(s.into_bytes());
+        }
+    }
+    let mut bytes = [0u8; 48];
+    tessera_core::id::random_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+    write_private(&path, &secret)
+        .with_context(|| format!("cannot write the development secret to {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "generated a development secret and kept it beside the database; set TESSERA_SECRET in production");
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn dev_secret_sits_beside_the_database() {
+        assert_eq!(
+            dev_secret_path("sqlite://tessera.db"),
+            PathBuf::from("tessera.db.secret")
+        );
+        assert_eq!(
+            dev_secret_path("sqlite:///var/lib/t.db?mode=rwc"),
+            PathBuf::from("/var/lib/t.db.secret")
+        );
+        assert_eq!(
+            dev_secret_path("sqlite::memory:"),
+            PathBuf::from("tessera.secret")
+        );
+    }
+}

@@ -1,0 +1,379 @@
+//! Better Auth's email-and-password core: sign-up, sign-in, sign-out, get-session, ok.
+
+pub mod cookies;
+pub mod dto;
+pub mod session;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde::Deserialize;
+use serde_json::json;
+use tessera_core::id::new_id;
+use tessera_core::{Email, EmailError, Password, PasswordError, PasswordVerdict, SessionToken};
+use tessera_store::{NewSession, NewUser, Session, StoreError, User};
+
+use self::cookies::CookieJar;
+use self::dto::{SessionDto, UserDto};
+use self::session::{Current, Lookup, Source};
+use crate::http::client_ip::ClientIp;
+use crate::http::origin::{self, OriginRule};
+use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
+use crate::state::AppState;
+
+/// Longest display name accepted, in characters.
+const MAX_NAME_CHARS: usize = 200;
+/// Longest `image` URL accepted.
+const MAX_IMAGE_LEN: usize = 2048;
+/// Longest user agent kept with a session.
+const MAX_USER_AGENT_LEN: usize = 512;
+
+/// Routes under `/api/auth`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sign-up/email", post(sign_up))
+        .route("/sign-in/email", post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/get-session", get(get_session).post(get_session_post))
+        .route("/ok", get(ok))
+}
+
+async fn ok() -> Json<serde_json::Value> {
+    Json(json!({ "ok": true }))
+}
+
+fn jar(state: &AppState) -> CookieJar {
+    CookieJar::new(state.settings().secure_cookies())
+}
+
+/// Headers that hand a session to the client: the cookie(s), `set-auth-token` for bearer
+/// clients, and `Cache-Control: no-store`.
+fn session_headers(state: &AppState, token: &SessionToken, remember: bool) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let max_age = remember.then(|| state.settings().session_ttl.as_secs());
+    h.append(
+        header::SET_COOKIE,
+        jar(state).session(state.cookies(), token.expose(), max_age),
+    );
+    if !remember {
+        h.append(
+            header::SET_COOKIE,
+            jar(state).dont_remember(state.cookies()),
+        );
+    }
+    if let Ok(v) = HeaderValue::try_from(state.cookies().sign(token.expose())) {
+        h.insert("set-auth-token", v);
+    }
+    h.append(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("set-auth-token"),
+    );
+    no_store(&mut h);
+    h
+}
+
+fn no_store(h: &mut HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn user_agent(headers: &HeaderMap) -> String {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    ua.chars().take(MAX_USER_AGENT_LEN).collect()
+}
+
+/// Creates a session for `user`.
+pub(crate) async fn start_session(
+    state: &AppState,
+    user: &User,
+    remember: bool,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<(SessionToken, Session)> {
+    let token = SessionToken::generate();
+    let now = state.clock().now_ms();
+    let ttl = if remember {
+        state.settings().session_ttl
+    } else {
+        state.settings().short_session_ttl
+    };
+    let session = state
+        .store()
+        .create_session(&NewSession {
+            id: new_id(),
+            user_id: user.id.clone(),
+            token_digest: token.digest().as_str().to_owned(),
+            expires_at: now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+            now_ms: now,
+            ip_address: ip.0.map(|i| i.to_string()).unwrap_or_default(),
+            user_agent: user_agent(headers),
+            remember,
+        })
+        .await?;
+    Ok((token, session))
+}
+
+fn origin_check(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    rule: OriginRule,
+    fields: &Fields,
+) -> ApiResult<()> {
+    origin::check(method, headers, state.trusted_origins(), rule)?;
+    if let Some(url) = fields.opt_string("callbackURL")? {
+        origin::check_callback_url(url, state.trusted_origins())?;
+    }
+    Ok(())
+}
+
+fn password_error(e: PasswordError) -> ApiError {
+    match e {
+        PasswordError::TooShort => {
+            ApiError::bad_request("PASSWORD_TOO_SHORT", "Password too short")
+        }
+        PasswordError::TooLong => ApiError::bad_request("PASSWORD_TOO_LONG", "Password too long"),
+    }
+}
+
+fn parse_name(fields: &Fields) -> ApiResult<String> {
+    let name = fields.string("name")?;
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::validation(format!(
+            "[body.name] Too big: expected string to have <={MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::validation(
+            "[body.name] Invalid input: control characters are not allowed",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
+    match fields.opt_string("image")? {
+        Some(s) if s.len() > MAX_IMAGE_LEN || s.chars().any(char::is_control) => {
+            Err(ApiError::validation("[body.image] Invalid input"))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    method: Method,
+    headers: HeaderMap,
+    JsonOrFormBody(fields): JsonOrFormBody,
+) -> ApiResult<Response> {
+    origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
+    // Schema first (zod's order: every field's type), then the semantic checks.
+    let name = parse_name(&fields)?;
+    let raw_email = fields.string("email")?;
+    let raw_password = fields.string("password")?;
+    let image = parse_image(&fields)?;
+    let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
+    let email = Email::parse(raw_email)
+        .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
+    let password = Password::new(raw_password).map_err(password_error)?;
+
+    // Hash before touching the database: a duplicate email costs the same time as a new one.
+    let hash = state.hash_password(password).await?;
+    let new_user = NewUser {
+        id: new_id(),
+        name,
+        email: email.into_string(),
+        image,
+        now_ms: state.clock().now_ms(),
+    };
+    let user = match state.store().create_user(&new_user, &hash).await {
+        Ok(u) => u,
+        Err(StoreError::Conflict("users_email_key")) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+                "User already exists. Use another email.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(event = "sign_up", user_id = %user.id, "user signed up");
+    let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
+    let body = json!({ "token": token.expose(), "user": UserDto::from(&user) });
+    Ok((session_headers(&state, &token, remember), Json(body)).into_response())
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    method: Method,
+    headers: HeaderMap,
+    JsonOrFormBody(fields): JsonOrFormBody,
+) -> ApiResult<Response> {
+    origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
+    let raw_email = fields.string("email")?;
+    let raw_password = fields.string("password")?;
+    let callback = fields.opt_string("callbackURL")?.map(str::to_owned);
+    let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
+    let email = Email::parse(raw_email).map_err(|e| match e {
+        EmailError::TooLong | EmailError::Invalid => {
+            ApiError::bad_request("INVALID_EMAIL", "Invalid email")
+        }
+    })?;
+    let password = Password::candidate(raw_password).map_err(password_error)?;
+
+    let found = state
+        .store()
+        .user_with_password_by_email(email.as_str())
+        .await?;
+    let (user, stored) = match found {
+        Some((user, hash)) if user.disabled_at.is_none() => (Some(user), hash),
+        // unknown or disabled: same work, same answer
+        _ => (None, None),
+    };
+    let verdict = state.verify_password(password.clone(), stored).await?;
+    let (PasswordVerdict::Match { needs_rehash }, Some(user)) = (verdict, user) else {
+        tracing::info!(event = "sign_in_failed", ip = ?ip.0, "sign-in failed");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_EMAIL_OR_PASSWORD",
+            "Invalid email or password",
+        ));
+    };
+    if needs_rehash {
+        // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.
+        let hash = state.hash_password(password).await?;
+        state
+            .store()
+            .set_password_hash(&user.id, &hash, state.clock().now_ms())
+            .await?;
+    }
+    let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
+    tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in");
+    let mut body = json!({ "redirect": callback.is_some(), "token": token.expose(), "user": UserDto::from(&user) });
+    let mut h = session_headers(&state, &token, remember);
+    if let Some(url) = callback {
+        if let Ok(v) = HeaderValue::try_from(url.as_str()) {
+            h.insert(header::LOCATION, v);
+        }
+        body["url"] = json!(url);
+    }
+    Ok((h, Json(body)).into_response())
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(fields): JsonBody,
+) -> ApiResult<Response> {
+    origin_check(&state, &method, &headers, OriginRule::CookieOnly, &fields)?;
+    if let Lookup::Live(current, _) = session::lookup(&state, &headers).await? {
+        let now = state.clock().now_ms();
+        state
+            .store()
+            .revoke_session(&current.session.id, now)
+            .await?;
+        crate::sessions::ended(&state, std::slice::from_ref(&current.session.id));
+        tracing::info!(event = "sign_out", user_id = %current.user.id, session_id = %current.session.id, "signed out");
+    }
+    let mut h = HeaderMap::new();
+    for c in jar(&state).clear_all() {
+        h.append(header::SET_COOKIE, c);
+    }
+    no_store(&mut h);
+    Ok((h, Json(json!({ "success": true }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetSessionQuery {
+    disable_refresh: Option<String>,
+}
+
+/// Extends a rememberable session once `update_age` has passed since its last extension.
+/// `rememberMe: false` sessions are never extended, however they are presented.
+async fn maybe_slide(
+    state: &AppState,
+    current: &mut Current,
+    headers: &HeaderMap,
+) -> ApiResult<bool> {
+    let s = state.settings();
+    let now = state.clock().now_ms();
+    let ttl = i64::try_from(s.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    let update_age = i64::try_from(s.session_update_age.as_millis()).unwrap_or(i64::MAX);
+    let sess = &current.session;
+    let due = sess
+        .expires_at
+        .saturating_sub(ttl)
+        .saturating_add(update_age)
+        <= now;
+    if !sess.remember || !due || jar(state).has_dont_remember(state.cookies(), headers) {
+        return Ok(false);
+    }
+    let expires = now.saturating_add(ttl);
+    if state.store().extend_session(&sess.id, expires, now).await? {
+        current.session.expires_at = expires;
+        current.session.updated_at = now;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+async fn get_session(
+    State(state): State<AppState>,
+    Query(q): Query<GetSessionQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let mut h = HeaderMap::new();
+    no_store(&mut h);
+    let mut current = match session::lookup(&state, &headers).await? {
+        Lookup::Live(c, _) => *c,
+        Lookup::Expired => {
+            for c in jar(&state).clear_all() {
+                h.append(header::SET_COOKIE, c);
+            }
+            return Ok((h, Json(serde_json::Value::Null)).into_response());
+        }
+        Lookup::None => return Ok((h, Json(serde_json::Value::Null)).into_response()),
+    };
+    let refresh_disabled = q.disable_refresh.is_some_and(|v| !v.is_empty());
+    if !refresh_disabled && maybe_slide(&state, &mut current, &headers).await? {
+        h = session_headers(&state, &current.token, true);
+    }
+    let jwt = crate::keys::mint(&state, &current.user, &current.session);
+    if let Ok(v) = HeaderValue::try_from(jwt) {
+        h.insert("set-auth-jwt", v);
+        h.append(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("set-auth-jwt"),
+        );
+    }
+    let body = json!({
+        "session": SessionDto::new(&current.session, current.token.expose()),
+        "user": UserDto::from(&current.user),
+    });
+    Ok((h, Json(body)).into_response())
+}
+
+async fn get_session_post() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        "POST method requires deferSessionRefresh to be enabled in session config",
+    )
+}
+
+/// Used by other modules: the caller's session or 401.
+pub(crate) async fn require_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<(Current, Source)> {
+    session::require(state, headers).await
+}

@@ -1,0 +1,107 @@
+//! Finding the caller's session: a Bearer header (the signed `token.sig` from
+//! `set-auth-token`, or the raw token) wins over the cookie, as in Better Auth's bearer
+//! plugin. Only the token's SHA-256 digest is looked up.
+
+use http::{HeaderMap, header};
+use tessera_core::SessionToken;
+use tessera_core::cookie::decode_uri_component;
+use tessera_store::{Session, User};
+
+use super::cookies::CookieJar;
+use crate::http::ApiResult;
+use crate::state::AppState;
+
+/// A live session and its user.
+#[derive(Debug)]
+pub struct Current {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// The raw token the caller presented.
+    pub token: SessionToken,
+}
+
+/// Where the credential came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The session cookie.
+    Cookie,
+}
+
+fn bearer_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_at_checked(7)?;
+    if !scheme.eq_ignore_ascii_case("bearer ") {
+        return None;
+    }
+    let token = rest.trim();
+    if token.contains('.') {
+        let decoded = decode_uri_component(token)?;
+        state.cookies().verify(&decoded).map(str::to_owned)
+    } else {
+        Some(token.to_owned())
+    }
+}
+
+/// The presented session token, if any, and where it came from.
+pub fn presented_token(state: &AppState, headers: &HeaderMap) -> Option<(SessionToken, Source)> {
+    if let Some(t) = bearer_token(state, headers).and_then(|t| SessionToken::parse(&t)) {
+        return Some((t, Source::Bearer));
+    }
+    let jar = CookieJar::new(state.settings().secure_cookies());
+    jar.read_session(state.cookies(), headers)
+        .and_then(|t| SessionToken::parse(&t))
+        .map(|t| (t, Source::Cookie))
+}
+
+/// Outcome of looking a presented token up.
+#[derive(Debug)]
+pub enum Lookup {
+    /// No credential presented, or unknown token.
+    None,
+    /// The session exists but has expired (now revoked); cookies should be cleared.
+    Expired,
+    /// A live session.
+    Live(Box<Current>, Source),
+}
+
+/// Resolves the caller's session. An expired session is ended on the spot.
+pub async fn lookup(state: &AppState, headers: &HeaderMap) -> ApiResult<Lookup> {
+    let Some((token, source)) = presented_token(state, headers) else {
+        return Ok(Lookup::None);
+    };
+    let Some((session, user)) = state
+        .store()
+        .session_by_digest(token.digest().as_str())
+        .await?
+    else {
+        return Ok(Lookup::None);
+    };
+    let now = state.clock().now_ms();
+    if session.expires_at <= now {
+        state.store().revoke_session(&session.id, now).await?;
+        return Ok(Lookup::Expired);
+    }
+    if user.disabled_at.is_some() {
+        return Ok(Lookup::None);
+    }
+    Ok(Lookup::Live(
+        Box::new(Current {
+            session,
+            user,
+            token,
+        }),
+        source,
+    ))
+}
+
+/// The caller's live session, or 401 `UNAUTHORIZED`.
+pub async fn require(state: &AppState, headers: &HeaderMap) -> ApiResult<(Current, Source)> {
+    match lookup(state, headers).await? {
+        Lookup::Live(c, s) => Ok((*c, s)),
+        _ => Err(crate::http::ApiError::unauthorized()),
+    }
+}

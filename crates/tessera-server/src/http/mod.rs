@@ -1,0 +1,11 @@
+//! Cross-cutting HTTP concerns: the error envelope, body parsing, client identity, origin
+//! checks and the layers every response passes through.
+
+pub mod body;
+pub mod client_ip;
+pub mod error;
+pub mod layers;
+pub mod origin;
+
+pub use body::{Fields, JsonBody, JsonOrFormBody};
+pub use error::{ApiError, ApiResult};

@@ -1,0 +1,252 @@
+//! Cross-site request defences for cookie-authenticated writes, following Better Auth's
+//! origin check (§6.2 of the protocol reference):
+//!
+//! * A non-GET request that carries a `Cookie` must come from a trusted origin (`Origin`,
+//!   else `Referer`): missing → 403 `MISSING_OR_NULL_ORIGIN`, untrusted → 403 `INVALID_ORIGIN`.
+//! * Sign-in and sign-up without cookies are still checked when the browser says anything
+//!   about the request (fetch metadata or `Origin`), and a cross-site top-level navigation
+//!   is refused outright (`CROSS_SITE_NAVIGATION_LOGIN_BLOCKED`), so a hostile page cannot
+//!   log a visitor into the attacker's account.
+//! * Requests authenticated only by a Bearer header carry no ambient credentials and are
+//!   not checked.
+//! * `callbackURL` must be a relative path or on a trusted origin.
+
+use http::{HeaderMap, Method, header};
+
+use super::error::ApiError;
+use crate::settings::origin_of;
+
+/// Which origin rule applies to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginRule {
+    /// Check only when cookies are sent.
+    CookieOnly,
+    /// Sign-in and sign-up: also check cookie-less browser requests.
+    LoginForm,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn validate_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), ApiError> {
+    let origin = header_str(headers, "origin");
+    let claimed = match origin {
+        Some("null") if header_str(headers, "sec-fetch-site") == Some("same-origin") => {
+            return Ok(());
+        }
+        Some(o) if o != "null" => Some(o.to_owned()),
+        _ => header_str(headers, "referer").and_then(origin_of),
+    };
+    let Some(claimed) = claimed else {
+        return Err(ApiError::forbidden(
+            "MISSING_OR_NULL_ORIGIN",
+            "Missing or null Origin",
+        ));
+    };
+    let normalised = origin_of(&claimed).unwrap_or_default();
+    if trusted.contains(&normalised) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("INVALID_ORIGIN", "Invalid origin"))
+    }
+}
+
+/// Applies the rule to a request.
+pub fn check(
+    method: &Method,
+    headers: &HeaderMap,
+    trusted: &[String],
+    rule: OriginRule,
+) -> Result<(), ApiError> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    if headers.contains_key(header::COOKIE) {
+        return validate_origin(headers, trusted);
+    }
+    if rule == OriginRule::LoginForm {
+        let site = header_str(headers, "sec-fetch-site");
+        let mode = header_str(headers, "sec-fetch-mode");
+        let has_metadata =
+            site.is_some() || mode.is_some() || headers.contains_key("sec-fetch-dest");
+        if site == Some("cross-site") && mode == Some("navigate") {
+            return Err(ApiError::forbidden(
+                "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+                "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
+            ));
+        }
+        if has_metadata || headers.contains_key("origin") || headers.contains_key(header::REFERER) {
+            return validate_origin(headers, trusted);
+        }
+    }
+    Ok(())
+}
+
+/// `callbackURL` must be a same-site relative path or an absolute URL on a trusted origin.
+pub fn check_callback_url(url: &str, trusted: &[String]) -> Result<(), ApiError> {
+    let bad = || ApiError::forbidden("INVALID_CALLBACK_URL", "Invalid callbackURL");
+    if url.starts_with('/') {
+        let lower = url.to_ascii_lowercase();
+        if url.starts_with("//")
+            || url.starts_with("/\\")
+            || lower.starts_with("/%2f")
+            || lower.starts_with("/%5c")
+        {
+            return Err(bad());
+        }
+        if url.chars().any(|c| c.is_control()) {
+            return Err(bad());
+        }
+        return Ok(());
+    }
+    match origin_of(url) {
+        Some(o) if trusted.contains(&o) => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn trusted() -> Vec<String> {
+        vec!["http://localhost:8080".into()]
+    }
+
+    fn code(r: Result<(), ApiError>) -> &'static str {
+        r.err().map_or("ok", |e| e.code())
+    }
+
+    #[test]
+    fn cookie_posts_need_a_trusted_origin() {
+        let post = Method::POST;
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("cookie", "a=b")]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "MISSING_OR_NULL_ORIGIN"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("cookie", "a=b"), ("origin", "https://evil.test")]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "INVALID_ORIGIN"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("cookie", "a=b"), ("origin", "http://localhost:8080")]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "ok"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[
+                    ("cookie", "a=b"),
+                    ("referer", "http://localhost:8080/tasks")
+                ]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "ok"
+        );
+        assert_eq!(
+            code(check(
+                &Method::GET,
+                &headers(&[("cookie", "a=b")]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn cookieless_login_forms_are_checked_when_the_browser_speaks() {
+        let post = Method::POST;
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[]),
+                &trusted(),
+                OriginRule::LoginForm
+            )),
+            "ok"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[
+                    ("sec-fetch-site", "cross-site"),
+                    ("sec-fetch-mode", "navigate")
+                ]),
+                &trusted(),
+                OriginRule::LoginForm
+            )),
+            "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("sec-fetch-mode", "cors")]),
+                &trusted(),
+                OriginRule::LoginForm
+            )),
+            "MISSING_OR_NULL_ORIGIN"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("origin", "https://evil.test")]),
+                &trusted(),
+                OriginRule::LoginForm
+            )),
+            "INVALID_ORIGIN"
+        );
+        assert_eq!(
+            code(check(
+                &post,
+                &headers(&[("origin", "https://evil.test")]),
+                &trusted(),
+                OriginRule::CookieOnly
+            )),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn callback_urls_must_stay_home() {
+        let t = trusted();
+        assert!(check_callback_url("/dashboard", &t).is_ok());
+        assert!(check_callback_url("http://localhost:8080/x", &t).is_ok());
+        for bad in [
+            "//evil.test",
+            "/\\evil.test",
+            "/%2F%2Fevil.test",
+            "https://evil.test/",
+            "javascript:alert(1)",
+            "evil",
+        ] {
+            assert!(check_callback_url(bad, &t).is_err(), "{bad}");
+        }
+    }
+}

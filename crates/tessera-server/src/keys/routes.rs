@@ -1,0 +1,74 @@
+//! `GET /api/auth/jwks` and `GET /api/auth/token` (Better Auth's jwt plugin).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::{HeaderMap, HeaderValue, header};
+use serde_json::json;
+use tessera_core::id::new_id;
+use tessera_store::{Session, User};
+
+use super::AccessClaims;
+use crate::http::ApiResult;
+use crate::state::AppState;
+
+/// Routes under `/api/auth`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/jwks", get(jwks))
+        .route("/token", get(token))
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    let body = state.keys().jwks_json();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            // Verifiers refetch on an unknown kid anyway; five minutes keeps load down.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let (current, _) = crate::auth::require_session(&state, &headers).await?;
+    let jwt = mint(&state, &current.user, &current.session);
+    Ok((
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(json!({ "token": jwt })),
+    )
+        .into_response())
+}
+
+/// Mints an access token for a live session.
+pub fn mint(state: &AppState, user: &User, session: &Session) -> String {
+    let s = state.settings();
+    let iat = state.clock().now_ms() / 1000;
+    let ttl = i64::try_from(s.access_token_ttl.as_secs()).unwrap_or(900);
+    let (iss, aud) = (s.issuer(), s.audience());
+    let jti = new_id();
+    state.keys().sign(&AccessClaims {
+        iss: &iss,
+        aud: &aud,
+        sub: &user.id,
+        iat,
+        exp: iat + ttl,
+        jti: &jti,
+        sid: &session.id,
+        email: &user.email,
+        name: &user.name,
+        email_verified: user.email_verified,
+    })
+}

@@ -1,0 +1,335 @@
+//! Typed, validated settings. The CLI turns flags, environment and files into one of these;
+//! tests build them directly. Nothing in here reads the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretSlice};
+
+/// The JWS algorithm access tokens are signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlg {
+    /// Ed25519 (default): small keys, fast signatures, published in the JWKS.
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// RSA PKCS#1 v1.5 with SHA-256, 2048-bit keys.
+    RS256,
+    /// HMAC-SHA256 with a shared secret; nothing is published.
+    HS256,
+}
+
+impl JwtAlg {
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlg::EdDSA => "EdDSA",
+            JwtAlg::ES256 => "ES256",
+            JwtAlg::RS256 => "RS256",
+            JwtAlg::HS256 => "HS256",
+        }
+    }
+}
+
+impl std::str::FromStr for JwtAlg {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "EdDSA" => Ok(JwtAlg::EdDSA),
+            "ES256" => Ok(JwtAlg::ES256),
+            "RS256" => Ok(JwtAlg::RS256),
+            "HS256" => Ok(JwtAlg::HS256),
+            other => Err(SettingsError::UnknownAlgorithm(other.to_owned())),
+        }
+    }
+}
+
+/// Which halves of the product this process serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Auth server, tasks API and UI in one process (default).
+    All,
+    /// Only the auth server (and UI).
+    Auth,
+    /// Only the tasks API, verifying tokens issued elsewhere.
+    Api(ApiKeys),
+}
+
+/// Where a stand-alone tasks API gets its verification keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiKeys {
+    /// A remote JWKS URL (the auth server's `/api/auth/jwks`).
+    Jwks(String),
+    /// The HS256 shared secret (`jwt_secret`).
+    SharedSecret,
+}
+
+/// Everything the server needs to run.
+#[derive(Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// `sqlite://…` (or `postgres://…`).
+    pub database_url: String,
+    /// Public base URL; its origin is the default issuer, audience and trusted origin.
+    pub base_url: String,
+    /// Server secret (≥ 32 bytes): signs cookies, encrypts private keys.
+    pub secret: SecretSlice<u8>,
+    /// Access-token algorithm.
+    pub jwt_alg: JwtAlg,
+    /// HS256 shared secret (≥ 32 bytes), required for HS256.
+    pub jwt_secret: Option<SecretSlice<u8>>,
+    /// Access-token lifetime.
+    pub access_token_ttl: Duration,
+    /// `iss` of issued tokens (default: the base URL's origin).
+    pub issuer: Option<String>,
+    /// `aud` of issued tokens (default: the base URL's origin).
+    pub audience: Option<String>,
+    /// Origins allowed to make credentialed cross-origin calls and cookie POSTs.
+    pub trusted_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
+    /// Session lifetime (7 days) and how often it slides (1 day).
+    pub session_ttl: Duration,
+    /// See [`Settings::session_ttl`].
+    pub session_update_age: Duration,
+    /// Lifetime of `rememberMe: false` sessions (1 day, never extended).
+    pub short_session_ttl: Duration,
+    /// Database pool size.
+    pub db_max_connections: u32,
+    /// How long a request may wait for the database before answering 503.
+    pub db_timeout: Duration,
+    /// Whole-request timeout.
+    pub request_timeout: Duration,
+    /// Concurrent password hashes (each holds 19 MiB for ~tens of ms).
+    pub hash_concurrency: usize,
+    /// Which routes this process serves.
+    pub role: Role,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("base_url", &self.base_url)
+            .field("secret", &"<redacted>")
+            .field("jwt_alg", &self.jwt_alg)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("trusted_origins", &self.trusted_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in a database URL (`postgres://u:secret@h/db` → `postgres://u:***@h/db`).
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+/// A setting that cannot work, found at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The server secret is too short.
+    #[error(
+        "the secret must be at least 32 bytes (got {0}); generate one with `openssl rand -base64 48`"
+    )]
+    SecretTooShort(usize),
+    /// HS256 without a long enough shared secret.
+    #[error(
+        "--jwt-alg HS256 needs --jwt-secret / TESSERA_JWT_SECRET of at least 32 bytes (got {0})"
+    )]
+    JwtSecretTooShort(usize),
+    /// Not one of EdDSA, ES256, RS256, HS256.
+    #[error("unknown JWT algorithm {0:?}: use EdDSA, ES256, RS256 or HS256")]
+    UnknownAlgorithm(String),
+    /// The base URL is not an absolute http(s) URL.
+    #[error("the base URL {0:?} must be an absolute http:// or https:// URL")]
+    BadBaseUrl(String),
+    /// A trusted origin is not `scheme://host[:port]`.
+    #[error(
+        "trusted origin {0:?} must look like https://app.example.com (scheme, host, optional port, no path)"
+    )]
+    BadOrigin(String),
+    /// A duration outside its allowed range.
+    #[error("{0}")]
+    BadDuration(String),
+}
+
+impl Settings {
+    /// Defaults for a developer laptop, with the given secret.
+    pub fn new_dev(secret: Vec<u8>) -> Self {
+        let bind: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
+        Self {
+            bind,
+            database_url: "sqlite://tessera.db".into(),
+            base_url: format!("http://{bind}"),
+            secret: secret.into(),
+            jwt_alg: JwtAlg::EdDSA,
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            issuer: None,
+            audience: None,
+            trusted_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            session_update_age: Duration::from_secs(24 * 3600),
+            short_session_ttl: Duration::from_secs(24 * 3600),
+            db_max_connections: 8,
+            db_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            role: Role::All,
+        }
+    }
+
+    /// Checks everything that can be checked without IO.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let n = self.secret.expose_secret().len();
+        if n < 32 {
+            return Err(SettingsError::SecretTooShort(n));
+        }
+        if self.jwt_alg == JwtAlg::HS256 || matches!(self.role, Role::Api(ApiKeys::SharedSecret)) {
+            let n = self
+                .jwt_secret
+                .as_ref()
+                .map_or(0, |s| s.expose_secret().len());
+            if n < 32 {
+                return Err(SettingsError::JwtSecretTooShort(n));
+            }
+        }
+        origin_of(&self.base_url)
+            .ok_or_else(|| SettingsError::BadBaseUrl(self.base_url.clone()))?;
+        for o in &self.trusted_origins {
+            if origin_of(o).as_deref() != Some(o.trim_end_matches('/')) {
+                return Err(SettingsError::BadOrigin(o.clone()));
+            }
+        }
+        if self.access_token_ttl < Duration::from_secs(10)
+            || self.access_token_ttl > Duration::from_secs(24 * 3600)
+        {
+            return Err(SettingsError::BadDuration(
+                "the access-token TTL must be between 10s and 24h".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The base URL's origin (`scheme://host[:port]`).
+    pub fn base_origin(&self) -> String {
+        origin_of(&self.base_url).unwrap_or_else(|| self.base_url.clone())
+    }
+
+    /// Whether cookies get the `__Secure-` prefix and `Secure` attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// Issuer of access tokens.
+    pub fn issuer(&self) -> String {
+        self.issuer.clone().unwrap_or_else(|| self.base_origin())
+    }
+
+    /// Audience of access tokens.
+    pub fn audience(&self) -> String {
+        self.audience.clone().unwrap_or_else(|| self.base_origin())
+    }
+
+    /// The trusted origins: the base URL's origin plus the configured ones.
+    pub fn all_trusted_origins(&self) -> Vec<String> {
+        let mut v = vec![self.base_origin()];
+        for o in &self.trusted_origins {
+            let o = o.trim_end_matches('/').to_owned();
+            if !v.contains(&o) {
+                v.push(o);
+            }
+        }
+        v
+    }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, lower-cased; `None` if it is not one.
+/// Default ports are dropped, as browsers do in the `Origin` header.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let authority = match (scheme.as_str(), authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host.to_owned(),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/api/auth").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            origin_of("HTTPS://App.Example.com:443/x").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(origin_of("ftp://x"), None);
+        assert_eq!(origin_of("http://"), None);
+        assert_eq!(origin_of("http://user:pw@host"), None);
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let s = Settings::new_dev(vec![1; 31]);
+        assert!(matches!(
+            s.validate(),
+            Err(SettingsError::SecretTooShort(31))
+        ));
+        let mut s = Settings::new_dev(vec![1; 32]);
+        s.validate().unwrap_or_else(|e| panic!("{e}"));
+        s.jwt_alg = JwtAlg::HS256;
+        assert!(matches!(
+            s.validate(),
+            Err(SettingsError::JwtSecretTooShort(0))
+        ));
+        s.jwt_secret = Some(vec![2; 32].into());
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn unknown_algorithms_are_refused() {
+        assert!("none".parse::<JwtAlg>().is_err());
+        assert!("hs256".parse::<JwtAlg>().is_err());
+        assert_eq!("EdDSA".parse::<JwtAlg>().ok(), Some(JwtAlg::EdDSA));
+    }
+
+    #[test]
+    fn debug_redacts_secrets_and_db_passwords() {
+        let mut s = Settings::new_dev(b"super-secret-value-that-is-long-enough".to_vec());
+        s.database_url = "postgres://app:hunter2@db/tessera".into();
+        let d = format!("{s:?}");
+        assert!(!d.contains("super-secret") && !d.contains("hunter2"), "{d}");
+    }
+}

@@ -1,0 +1,134 @@
+//! Shared application state, passed explicitly to every handler (no globals).
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use tessera_core::cookie::CookieSigner;
+use tessera_core::{Clock, Password, PasswordHasher, PasswordVerdict};
+use tessera_store::Store;
+use tokio::sync::Semaphore;
+
+use crate::http::ApiError;
+use crate::keys::KeyRing;
+use crate::settings::Settings;
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    cookies: CookieSigner,
+    hasher: PasswordHasher,
+    /// Bounds concurrent password hashes so a sign-in storm queues instead of exhausting
+    /// memory (19 MiB each) and the blocking pool.
+    hash_permits: Semaphore,
+    trusted_origins: Vec<String>,
+}
+
+impl AppState {
+    /// Assembles the state from its parts.
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let cookies = CookieSigner::new(settings.secret.expose_secret());
+        let trusted_origins = settings.all_trusted_origins();
+        let permits = settings.hash_concurrency.max(1);
+        Self(Arc::new(Inner {
+            cookies,
+            hasher: PasswordHasher::default(),
+            hash_permits: Semaphore::new(permits),
+            trusted_origins,
+            settings,
+            store,
+            keys,
+            clock,
+        }))
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        &*self.0.store
+    }
+
+    /// The store, shared.
+    pub fn store_arc(&self) -> Arc<dyn Store> {
+        self.0.store.clone()
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.0.keys
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.0.clock
+    }
+
+    /// The cookie signer.
+    pub fn cookies(&self) -> &CookieSigner {
+        &self.0.cookies
+    }
+
+    /// Trusted origins (base URL's first).
+    pub fn trusted_origins(&self) -> &[String] {
+        &self.0.trusted_origins
+    }
+
+    /// Records that sessions ended. Wired to the in-process revocation set with the tasks API.
+    pub fn note_sessions_ended(&self, session_ids: &[String]) {
+        let _ = session_ids;
+    }
+
+    /// Hashes a new password on the blocking pool.
+    pub async fn hash_password(&self, password: Password) -> Result<String, ApiError> {
+        let _permit = self
+            .0
+            .hash_permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.0.hasher.hash(&password))
+            .await
+            .map_err(|e| ApiError::internal(&e))
+    }
+
+    /// Checks a password on the blocking pool; with no stored hash, spends the same time on
+    /// a dummy hash and reports a mismatch.
+    pub async fn verify_password(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<PasswordVerdict, ApiError> {
+        let _permit = self
+            .0
+            .hash_permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => this.0.hasher.verify(&password, &hash),
+            None => {
+                this.0.hasher.verify_dummy(&password);
+                PasswordVerdict::Mismatch
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))
+    }
+}
