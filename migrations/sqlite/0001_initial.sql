@@ -68,10 +68,12 @@ CREATE TABLE signing_keys (
 );
 CREATE UNIQUE INDEX signing_keys_generation_key ON signing_keys (generation);
 
--- The protected per-user resource. Every query filters by user_id.
+-- The protected per-user resource. Every query filters by user_id. No foreign key to users:
+-- the tasks API may run as a separate service with its own database, knowing users only as
+-- the `sub` of verified tokens; deleting a user deletes their tasks explicitly.
 CREATE TABLE tasks (
     id              TEXT PRIMARY KEY NOT NULL,
-    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL,
     title           TEXT NOT NULL,
     description     TEXT NOT NULL DEFAULT '',
     completed       INTEGER NOT NULL DEFAULT 0,

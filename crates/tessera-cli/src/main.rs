@@ -108,11 +108,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.into_settings()?;
     let started = std::time::Instant::now();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
-    let state = app.state().clone();
+    let services = app.services();
+    let alg = services
+        .auth
+        .as_ref()
+        .map_or("-", |a| a.keys().alg().as_str());
     tracing::info!(
-        url = %state.settings().base_url,
+        url = %services.settings.base_url,
         listen = %app.local_addr(),
-        alg = state.keys().alg().as_str(),
+        role = ?services.settings.role,
+        alg,
         ready_ms = started.elapsed().as_millis() as u64,
         "tessera is serving"
     );

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod sessions;
 pub mod settings;
 pub mod state;
+pub mod tasks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use secrecy::ExposeSecret;
 use serde_json::json;
 use tessera_core::Clock;
 use tessera_store::Store;
@@ -35,19 +37,39 @@ pub use crate::state::AppState;
 
 use crate::http::ApiError;
 
-/// The whole HTTP surface for this state, with its layers.
-pub fn build_app(state: AppState) -> Router {
-    let auth_routes = auth::router().merge(keys::router());
-    let router = Router::new()
-        .nest("/api/auth", auth_routes)
+/// What one process serves: the auth server, the tasks API, or both (see [`Role`]).
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// The auth server's state, when this process issues tokens.
+    pub auth: Option<AppState>,
+    /// The tasks API's state, when this process serves it.
+    pub tasks: Option<tasks::TasksState>,
+    /// The database (for readiness).
+    pub store: Arc<dyn Store>,
+    /// Settings shared by both.
+    pub settings: Settings,
+}
+
+/// The whole HTTP surface of these services, with its layers.
+pub fn build_app(services: &Services) -> Router {
+    let mut router = Router::new();
+    if let Some(auth) = &services.auth {
+        let auth_routes = auth::router()
+            .merge(keys::router())
+            .with_state(auth.clone());
+        router = router.nest("/api/auth", auth_routes);
+    }
+    if let Some(tasks) = &services.tasks {
+        router = router.merge(tasks::router(tasks.clone()));
+    }
+    let router = router
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .fallback(not_found)
-        .with_state(state.clone());
+        .route("/readyz", get(readyz).with_state(services.store.clone()))
+        .fallback(not_found);
     http::layers::apply(
         router,
-        state.trusted_origins(),
-        state.settings().request_timeout,
+        &services.settings.all_trusted_origins(),
+        services.settings.request_timeout,
     )
 }
 
@@ -59,8 +81,8 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), state.store().ping()).await {
+async fn readyz(State(store): State<Arc<dyn Store>>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), store.ping()).await {
         Ok(Ok(())) => axum::Json(json!({ "status": "ready" })).into_response(),
         _ => ApiError::unavailable().into_response(),
     }
@@ -81,6 +103,9 @@ pub enum StartError {
     /// Signing keys could not be loaded.
     #[error(transparent)]
     Keys(#[from] keys::KeyError),
+    /// The token verifier could not be configured.
+    #[error("token verification: {0}")]
+    Verifier(tessera_verify::ConfigError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -107,20 +132,80 @@ pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartE
     }
 }
 
+/// Builds the verifier the in-process or stand-alone tasks API uses.
+fn tasks_verifier(
+    settings: &Settings,
+    keys: Option<&keys::KeyRing>,
+    revoked: &tessera_verify::RevokedSessions,
+) -> Result<tessera_verify::Verifier, StartError> {
+    let shared_secret = || {
+        settings
+            .jwt_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_vec())
+            .unwrap_or_default()
+    };
+    let mut b = tessera_verify::Verifier::builder()
+        .revocation(Arc::new(revoked.clone()))
+        .leeway(Duration::from_secs(30));
+    let (mut issuer, mut audience) = (settings.issuer(), settings.audience());
+    match (&settings.role, keys) {
+        (Role::Api(ApiKeys::Jwks(url)), _) => {
+            b = b.remote_jwks(url.clone());
+            // Unless told otherwise, expect tokens from the origin that publishes the keys.
+            let origin = settings::origin_of(url).unwrap_or_default();
+            issuer = settings.issuer.clone().unwrap_or_else(|| origin.clone());
+            audience = settings.audience.clone().unwrap_or(origin);
+        }
+        (_, Some(k)) if k.alg() != JwtAlg::HS256 => b = b.jwks_json(&k.jwks_json()),
+        _ => b = b.hs256_secret(shared_secret()),
+    }
+    b.issuer(issuer)
+        .audience(audience)
+        .build()
+        .map_err(StartError::Verifier)
+}
+
 /// A bound, ready-to-serve server.
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
-    state: AppState,
+    services: Services,
 }
 
 impl Application {
     /// Validates settings, opens the database (running migrations), loads or creates the
-    /// signing keys and binds the listen address.
+    /// signing keys, configures the verifier and binds the listen address.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         settings.validate()?;
         let store = connect_store(&settings).await?;
-        let keys = keys::KeyRing::load(&*store, &settings, &*clock).await?;
+        let revoked = tessera_verify::RevokedSessions::new();
+        let keys = match settings.role {
+            Role::Api(_) => None,
+            Role::All | Role::Auth => Some(Arc::new(
+                keys::KeyRing::load(&*store, &settings, &*clock).await?,
+            )),
+        };
+        let tasks = match settings.role {
+            Role::Auth => None,
+            Role::All | Role::Api(_) => {
+                let verifier = tasks_verifier(&settings, keys.as_deref(), &revoked)?;
+                Some(tasks::TasksState::new(
+                    store.clone(),
+                    verifier,
+                    clock.clone(),
+                ))
+            }
+        };
+        let auth = keys.map(|k| {
+            AppState::new(
+                settings.clone(),
+                store.clone(),
+                k,
+                clock.clone(),
+                revoked.clone(),
+            )
+        });
         let listener =
             TcpListener::bind(settings.bind)
                 .await
@@ -128,20 +213,32 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
-        let state = AppState::new(settings, store, Arc::new(keys), clock);
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            services: Services {
+                auth,
+                tasks,
+                store,
+                settings,
+            },
+        })
     }
 
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
-            .unwrap_or_else(|_| self.state.settings().bind)
+            .unwrap_or(self.services.settings.bind)
     }
 
-    /// The application state (tests use it to reach the store and clock).
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The auth server's state, if this process runs it (tests reach the store and clock).
+    pub fn state(&self) -> Option<&AppState> {
+        self.services.auth.as_ref()
+    }
+
+    /// The services this process runs.
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
@@ -149,29 +246,41 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let maintenance = tokio::spawn(maintain(self.state.clone()));
-        let app = build_app(self.state.clone());
+        let maintenance = self
+            .services
+            .auth
+            .clone()
+            .map(|auth| tokio::spawn(maintain(auth, self.services.tasks.clone())));
+        let app = build_app(&self.services);
         let result = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        maintenance.abort();
+        if let Some(m) = maintenance {
+            m.abort();
+        }
         result
     }
 }
 
-/// Background upkeep: pick up keys rotated by another instance or the CLI, and delete
-/// session rows long expired or revoked.
-async fn maintain(state: AppState) {
+/// Background upkeep: pick up keys rotated by another instance or the CLI (and hand them to
+/// the in-process verifier), and delete session rows long expired or revoked.
+async fn maintain(state: AppState, tasks: Option<tasks::TasksState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
         n += 1;
-        if let Err(e) = state.keys().reload(state.store(), state.clock()).await {
-            tracing::warn!(error = %e, "could not reload signing keys");
+        match state.keys().reload(state.store(), state.clock()).await {
+            Ok(true) => {
+                if let Some(t) = &tasks {
+                    t.install_jwks(&state.keys().jwks_json());
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
         }
         if n.is_multiple_of(360) {
             // keep revoked rows a day so revocation feeds and audits can still see them

@@ -28,6 +28,8 @@ struct Inner {
     /// memory (19 MiB each) and the blocking pool.
     hash_permits: Semaphore,
     trusted_origins: Vec<String>,
+    /// Sessions ended in this process; the in-process tasks API refuses their tokens at once.
+    revoked: tessera_verify::RevokedSessions,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
         store: Arc<dyn Store>,
         keys: Arc<KeyRing>,
         clock: Arc<dyn Clock>,
+        revoked: tessera_verify::RevokedSessions,
     ) -> Self {
         let cookies = CookieSigner::new(settings.secret.expose_secret());
         let trusted_origins = settings.all_trusted_origins();
@@ -46,6 +49,7 @@ impl AppState {
             hasher: PasswordHasher::default(),
             hash_permits: Semaphore::new(permits),
             trusted_origins,
+            revoked,
             settings,
             store,
             keys,
@@ -88,9 +92,11 @@ impl AppState {
         &self.0.trusted_origins
     }
 
-    /// Records that sessions ended. Wired to the in-process revocation set with the tasks API.
+    /// Records that sessions ended, so the in-process tasks API refuses their tokens at once.
     pub fn note_sessions_ended(&self, session_ids: &[String]) {
-        let _ = session_ids;
+        for id in session_ids {
+            self.0.revoked.insert(id.clone());
+        }
     }
 
     /// Hashes a new password on the blocking pool.

@@ -1,0 +1,245 @@
+//! The protected per-user tasks API: `GET/POST /api/{user_id}/tasks`,
+//! `GET/PUT/DELETE /api/{user_id}/tasks/{id}`, `PATCH /api/{user_id}/tasks/{id}/complete`.
+//!
+//! It authorises only through `tessera-verify` ([`OwnerOf`]: a valid access token whose
+//! `sub` is the route's `{user_id}`), exactly as any other backend would, and never imports
+//! the auth module. The owner of every task is the token's subject; a `user_id` or owner
+//! field in a body or query is never read. Another user's task id is 404.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use tessera_core::Clock;
+use tessera_core::id::{looks_like_id, new_id};
+use tessera_core::task::{Task, TaskFieldError, parse_description, parse_title};
+use tessera_core::timefmt::iso_millis;
+use tessera_store::{Store, TaskChange, TaskRow};
+use tessera_verify::{OwnerOf, Verifier};
+
+use crate::http::{ApiError, ApiResult, JsonBody};
+
+/// Default page size of the task list.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: u32 = 100;
+/// Largest offset accepted (deeper paging is refused rather than scanned).
+pub const MAX_OFFSET: u32 = 1_000_000;
+
+/// What the tasks API needs: storage, the verifier, a clock.
+#[derive(Clone, Debug)]
+pub struct TasksState {
+    store: Arc<dyn Store>,
+    verifier: Verifier,
+    clock: Arc<dyn Clock>,
+}
+
+impl TasksState {
+    /// Assembles the state.
+    pub fn new(store: Arc<dyn Store>, verifier: Verifier, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            verifier,
+            clock,
+        }
+    }
+}
+
+impl TasksState {
+    /// Installs a new key set in the in-process verifier (after a key rotation).
+    pub fn install_jwks(&self, jwks_json: &str) {
+        if let (Some(handle), Ok(set)) = (
+            self.verifier.key_set_handle(),
+            tessera_verify::JwkSet::from_json(jwks_json),
+        ) {
+            handle.replace(&set);
+        }
+    }
+}
+
+impl FromRef<TasksState> for Verifier {
+    fn from_ref(state: &TasksState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+/// The routes, with their state applied.
+pub fn router(state: TasksState) -> Router {
+    Router::new()
+        .route("/api/{user_id}/tasks", get(list).post(create))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(read).put(update).delete(remove),
+        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(toggle))
+        .with_state(state)
+}
+
+fn to_dto(t: TaskRow) -> Task {
+    Task {
+        id: t.id,
+        user_id: t.user_id,
+        title: t.title,
+        description: t.description,
+        completed: t.completed,
+        created_at: iso_millis(t.created_at),
+        updated_at: iso_millis(t.updated_at),
+    }
+}
+
+fn field_error(field: &str, e: TaskFieldError) -> ApiError {
+    ApiError::validation(format!("[body.{field}] {e}"))
+}
+
+/// `limit` and `offset` from the query string; anything else in it is ignored (notably a
+/// `user_id`: the owner comes from the token only).
+fn page(query: Option<&str>) -> ApiResult<(u32, u32)> {
+    let (mut limit, mut offset) = (None, None);
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "limit" if limit.is_none() => limit = Some(v.into_owned()),
+            "offset" if offset.is_none() => offset = Some(v.into_owned()),
+            "limit" | "offset" => {
+                return Err(ApiError::validation(format!(
+                    "[query.{k}] given more than once"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok((
+        parse_bounded("limit", limit.as_deref(), DEFAULT_LIMIT, 1, MAX_LIMIT)?,
+        parse_bounded("offset", offset.as_deref(), 0, 0, MAX_OFFSET)?,
+    ))
+}
+
+fn parse_bounded(
+    name: &str,
+    raw: Option<&str>,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> ApiResult<u32> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            format!("[query.{name}] must be an integer from {min} to {max}"),
+        )),
+    }
+}
+
+async fn list(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Vec<Task>>> {
+    let (limit, offset) = page(query.as_deref())?;
+    let rows = s.store.list_tasks(owner.subject(), limit, offset).await?;
+    Ok(Json(rows.into_iter().map(to_dto).collect()))
+}
+
+async fn create(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let title = parse_title(body.string("title")?).map_err(|e| field_error("title", e))?;
+    let description = match body.opt_string("description")? {
+        Some(d) => parse_description(d).map_err(|e| field_error("description", e))?,
+        None => String::new(),
+    };
+    let now = s.clock.now_ms();
+    let row = TaskRow {
+        id: new_id(),
+        user_id: owner.subject().to_owned(),
+        title,
+        description,
+        completed: false,
+        created_at: now,
+        updated_at: now,
+    };
+    s.store.create_task(&row).await?;
+    Ok((StatusCode::CREATED, Json(to_dto(row))).into_response())
+}
+
+/// Task ids that cannot be ours are answered 404 without a database round trip.
+fn task_id(id: &str) -> ApiResult<&str> {
+    if looks_like_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+async fn read(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<Task>> {
+    let row = s.store.get_task(owner.subject(), task_id(&id)?).await?;
+    row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
+}
+
+async fn update(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    Path((_, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Task>> {
+    let change = TaskChange {
+        title: body
+            .opt_string("title")?
+            .map(|t| parse_title(t).map_err(|e| field_error("title", e)))
+            .transpose()?,
+        description: body
+            .opt_string("description")?
+            .map(|d| parse_description(d).map_err(|e| field_error("description", e)))
+            .transpose()?,
+        completed: body.opt_bool("completed")?,
+        toggle_completed: false,
+    };
+    if change.title.is_none() && change.description.is_none() && change.completed.is_none() {
+        return Err(ApiError::validation(
+            "[body] Provide at least one of title, description, completed",
+        ));
+    }
+    let row = s
+        .store
+        .update_task(owner.subject(), task_id(&id)?, &change, s.clock.now_ms())
+        .await?;
+    row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
+}
+
+async fn toggle(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<Task>> {
+    let change = TaskChange {
+        toggle_completed: true,
+        ..TaskChange::default()
+    };
+    let row = s
+        .store
+        .update_task(owner.subject(), task_id(&id)?, &change, s.clock.now_ms())
+        .await?;
+    row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
+}
+
+async fn remove(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if s.store.delete_task(owner.subject(), task_id(&id)?).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
