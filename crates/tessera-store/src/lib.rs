@@ -91,6 +91,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes rows of sessions that expired or were revoked before `before_ms`.
     async fn purge_sessions(&self, before_ms: i64) -> Result<u64>;
 
+    /// Sessions revoked at or after `since_ms` (id, revoked_at), for revocation feeds.
+    async fn revoked_sessions_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>>;
+
+    /// The session with this id, live or not, with its user.
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<(Session, User)>>;
+
+    // ---- refresh credentials ----
+
+    /// Stores a session's first refresh credential.
+    async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
+
+    /// Presents a refresh credential (by digest) and, in one transaction, rotates it to
+    /// `successor`, recognises a replay inside the grace window, or detects reuse and
+    /// revokes the session. Concurrent calls with the same credential are serialised: at
+    /// most one successor ever exists.
+    async fn rotate_refresh_token(
+        &self,
+        token_digest: &str,
+        successor: &NewRefreshToken,
+        policy: RefreshPolicy,
+    ) -> Result<RefreshOutcome>;
+
     // ---- signing keys ----
 
     /// All signing keys, oldest generation first.

@@ -141,3 +141,63 @@ pub struct TaskChange {
     /// Flip the completion state (applied after `completed`).
     pub toggle_completed: bool,
 }
+
+/// A refresh credential to store (by digest).
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    /// Row id.
+    pub id: String,
+    /// The session it keeps alive.
+    pub session_id: String,
+    /// SHA-256 hex of the credential.
+    pub token_digest: String,
+    /// The credential it replaces, if any.
+    pub parent_id: Option<String>,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+}
+
+/// What presenting a refresh credential led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// No such credential.
+    Unknown,
+    /// The credential's session was revoked or has expired.
+    SessionEnded,
+    /// Rotated: the successor was stored. The session's expiry was extended.
+    Rotated {
+        /// The session (after extension).
+        session: Session,
+        /// Its user.
+        user: User,
+    },
+    /// Presented again within the grace window while its successor is still unused: the
+    /// caller hands out that same successor again.
+    Replayed {
+        /// The session.
+        session: Session,
+        /// Its user.
+        user: User,
+    },
+    /// Presented again after the grace window (or after its successor was used too): reuse
+    /// of a stolen credential. The whole session has been revoked.
+    Reused {
+        /// The revoked session.
+        session_id: String,
+        /// Its user.
+        user_id: String,
+    },
+}
+
+/// The rules [`crate::Store::rotate_refresh_token`] applies.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshPolicy {
+    /// Now, unix ms.
+    pub now_ms: i64,
+    /// How long after a rotation the same credential may be presented again.
+    pub grace_ms: i64,
+    /// The inactivity timeout: a successful rotation extends the session to now + this.
+    pub idle_ms: i64,
+    /// Absolute lifetime: the session never extends past created_at + this.
+    pub max_lifetime_ms: i64,
+}

@@ -173,10 +173,26 @@ pub(crate) const SELECT_SESSION_BY_DIGEST: &str = "SELECT s.id AS s_id, s.user_i
 pub(crate) const SESSION_COLS: &str =
     "id, user_id, expires_at, created_at, updated_at, ip_address, user_agent, remember";
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct RefreshRec {
+    pub(crate) id: String,
+    pub(crate) session_id: String,
+    pub(crate) rotated_at: Option<i64>,
+}
+
+pub(crate) const SELECT_SESSION_BY_ID: &str = "SELECT s.id AS s_id, s.user_id AS s_user_id, s.expires_at AS s_expires_at, \
+     s.created_at AS s_created_at, s.updated_at AS s_updated_at, s.ip_address AS s_ip_address, \
+     s.user_agent AS s_user_agent, s.remember AS s_remember, \
+     u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.id = $1";
+
 /// Implements [`crate::Store`] for an adapter type that has `self.pool`, `self.begin_write()`
-/// and a `map_err(sqlx::Error) -> StoreError` function in scope.
+/// and a `map_err(sqlx::Error) -> StoreError` function in scope. `$lock` is appended to the
+/// SELECT that reads a refresh credential inside the rotation transaction (`" FOR UPDATE"`
+/// on PostgreSQL; empty on SQLite, where `BEGIN IMMEDIATE` already serialises writers).
 macro_rules! impl_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $lock:expr) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             async fn ping(&self) -> $crate::Result<()> {
@@ -353,6 +369,134 @@ macro_rules! impl_store {
                     .await
                     .map_err(map_err)?;
                 Ok(done.rows_affected())
+            }
+
+            async fn revoked_sessions_since(&self, since_ms: i64) -> $crate::Result<Vec<(String, i64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at",
+                )
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(rows)
+            }
+
+            async fn session_by_id(&self, session_id: &str) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+                let rec: Option<$crate::sql::SessionUserRec> = sqlx::query_as($crate::sql::SELECT_SESSION_BY_ID)
+                    .bind(session_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(rec.map(Into::into))
+            }
+
+            async fn create_refresh_token(&self, t: &$crate::NewRefreshToken) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (id, session_id, token_digest, parent_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&t.id)
+                .bind(&t.session_id)
+                .bind(&t.token_digest)
+                .bind(&t.parent_id)
+                .bind(t.now_ms)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                token_digest: &str,
+                successor: &$crate::NewRefreshToken,
+                policy: $crate::RefreshPolicy,
+            ) -> $crate::Result<$crate::RefreshOutcome> {
+                use $crate::RefreshOutcome as O;
+                let now = policy.now_ms;
+                let mut tx = self.begin_write().await?;
+                let rec: Option<$crate::sql::RefreshRec> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, session_id, rotated_at FROM refresh_tokens WHERE token_digest = $1{}",
+                    $lock
+                )))
+                .bind(token_digest)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let Some(rec) = rec else { return Ok(O::Unknown) };
+                let found: Option<$crate::sql::SessionUserRec> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "{} AND s.revoked_at IS NULL AND s.expires_at > $2",
+                        $crate::sql::SELECT_SESSION_BY_ID
+                    )))
+                    .bind(&rec.session_id)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let Some(found) = found else { return Ok(O::SessionEnded) };
+                let (mut session, user): ($crate::Session, $crate::User) = found.into();
+                if user.disabled_at.is_some() {
+                    return Ok(O::SessionEnded);
+                }
+                match rec.rotated_at {
+                    None => {
+                        sqlx::query("UPDATE refresh_tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL")
+                            .bind(now)
+                            .bind(&rec.id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                        sqlx::query(
+                            "INSERT INTO refresh_tokens (id, session_id, token_digest, parent_id, created_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&successor.id)
+                        .bind(&rec.session_id)
+                        .bind(&successor.token_digest)
+                        .bind(&rec.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                        let expires = now
+                            .saturating_add(policy.idle_ms)
+                            .min(session.created_at.saturating_add(policy.max_lifetime_ms));
+                        sqlx::query("UPDATE sessions SET expires_at = $1, updated_at = $2 WHERE id = $3")
+                            .bind(expires)
+                            .bind(now)
+                            .bind(&session.id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                        tx.commit().await.map_err(map_err)?;
+                        session.expires_at = expires;
+                        session.updated_at = now;
+                        Ok(O::Rotated { session, user })
+                    }
+                    Some(rotated_at) => {
+                        let successor_live: Option<(String,)> = sqlx::query_as(
+                            "SELECT id FROM refresh_tokens WHERE parent_id = $1 AND rotated_at IS NULL",
+                        )
+                        .bind(&rec.id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                        if now.saturating_sub(rotated_at) <= policy.grace_ms && successor_live.is_some() {
+                            tx.commit().await.map_err(map_err)?;
+                            return Ok(O::Replayed { session, user });
+                        }
+                        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                            .bind(now)
+                            .bind(&session.id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                        tx.commit().await.map_err(map_err)?;
+                        Ok(O::Reused { session_id: session.id, user_id: user.id })
+                    }
+                }
             }
 
             async fn signing_keys(&self) -> $crate::Result<Vec<$crate::SigningKeyRow>> {

@@ -101,4 +101,4 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite);
+impl_store!(SqliteStore, sqlx::Sqlite, "");

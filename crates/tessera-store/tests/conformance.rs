@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
-use tessera_store::{NewSession, NewUser, SigningKeyRow, Store, StoreError, TaskChange, TaskRow};
+use tessera_store::{
+    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SigningKeyRow, Store,
+    StoreError, TaskChange, TaskRow,
+};
 
 struct Fresh {
     store: Arc<dyn Store>,
@@ -242,6 +245,148 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
     assert_eq!(s.list_tasks("a", 100, 0).await.unwrap().len(), 4);
 }
 
+fn rt(id: &str, digest: &str) -> NewRefreshToken {
+    NewRefreshToken {
+        id: id.into(),
+        session_id: "s1".into(),
+        token_digest: digest.into(),
+        parent_id: None,
+        now_ms: 1_000,
+    }
+}
+
+fn policy(now_ms: i64) -> RefreshPolicy {
+    RefreshPolicy {
+        now_ms,
+        grace_ms: 10_000,
+        idle_ms: 100_000,
+        max_lifetime_ms: 150_000,
+    }
+}
+
+async fn refresh_rotation_replay_and_reuse(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    let mut sess = new_session("s1", "u1", "d1");
+    sess.expires_at = 50_000;
+    s.create_session(&sess).await.unwrap();
+    s.create_refresh_token(&rt("r0", "g0")).await.unwrap();
+
+    assert_eq!(
+        s.rotate_refresh_token("nope", &rt("x", "gx"), policy(2_000))
+            .await
+            .unwrap(),
+        RefreshOutcome::Unknown
+    );
+    let RefreshOutcome::Rotated { session, .. } = s
+        .rotate_refresh_token("g0", &rt("r1", "g1"), policy(2_000))
+        .await
+        .unwrap()
+    else {
+        panic!("first use rotates")
+    };
+    assert_eq!(
+        session.expires_at, 102_000,
+        "rotation is activity: idle expiry slides"
+    );
+    // inside the grace window: the same successor, nothing new stored
+    assert!(matches!(
+        s.rotate_refresh_token("g0", &rt("r1b", "g1b"), policy(5_000))
+            .await
+            .unwrap(),
+        RefreshOutcome::Replayed { .. }
+    ));
+    let RefreshOutcome::Rotated { session, .. } = s
+        .rotate_refresh_token("g1", &rt("r2", "g2"), policy(20_000))
+        .await
+        .unwrap()
+    else {
+        panic!("successor rotates")
+    };
+    assert_eq!(session.expires_at, 120_000);
+    // absolute lifetime caps the extension
+    let RefreshOutcome::Rotated { session, .. } = s
+        .rotate_refresh_token("g2", &rt("r3", "g3"), policy(90_000))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        session.expires_at, 151_000,
+        "created_at 1_000 + max 150_000"
+    );
+    // r0 again, long after: reuse → the session dies, and its newest credential with it
+    let out = s
+        .rotate_refresh_token("g0", &rt("r9", "g9"), policy(95_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        RefreshOutcome::Reused {
+            session_id: "s1".into(),
+            user_id: "u1".into()
+        }
+    );
+    assert_eq!(
+        s.rotate_refresh_token("g3", &rt("r4", "g4"), policy(96_000))
+            .await
+            .unwrap(),
+        RefreshOutcome::SessionEnded
+    );
+    assert!(s.session_by_digest("d1").await.unwrap().is_none());
+    let revoked = s.revoked_sessions_since(0).await.unwrap();
+    assert_eq!(revoked, vec![("s1".to_string(), 95_000)]);
+}
+
+async fn refresh_of_an_expired_session_fails(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_session(&new_session("s1", "u1", "d1"))
+        .await
+        .unwrap();
+    s.create_refresh_token(&rt("r0", "g0")).await.unwrap();
+    assert_eq!(
+        s.rotate_refresh_token("g0", &rt("r1", "g1"), policy(10_000))
+            .await
+            .unwrap(),
+        RefreshOutcome::SessionEnded
+    );
+}
+
+async fn concurrent_refreshes_make_one_successor(s: Arc<dyn Store>) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    let mut sess = new_session("s1", "u1", "d1");
+    sess.expires_at = 50_000;
+    s.create_session(&sess).await.unwrap();
+    s.create_refresh_token(&rt("r0", "g0")).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..10 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            s.rotate_refresh_token(
+                "g0",
+                &rt(&format!("c{i}"), &format!("gc{i}")),
+                policy(2_000),
+            )
+            .await
+        }));
+    }
+    let mut rotated = 0;
+    for h in handles {
+        match h.await.unwrap().unwrap() {
+            RefreshOutcome::Rotated { .. } => rotated += 1,
+            RefreshOutcome::Replayed { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rotated, 1, "exactly one successor");
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -265,6 +410,21 @@ macro_rules! conformance {
             async fn signing_key_generations_are_unique() {
                 let f = super::$backend().await;
                 super::signing_key_generations_are_unique(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn refresh_rotation_replay_and_reuse() {
+                let f = super::$backend().await;
+                super::refresh_rotation_replay_and_reuse(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn refresh_of_an_expired_session_fails() {
+                let f = super::$backend().await;
+                super::refresh_of_an_expired_session_fails(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_refreshes_make_one_successor() {
+                let f = super::$backend().await;
+                super::concurrent_refreshes_make_one_successor(f.store.clone()).await;
             }
             #[tokio::test]
             async fn tasks_are_scoped_to_their_owner() {
