@@ -84,6 +84,12 @@ pub(crate) struct ServeArgs {
     /// Session lifetime (sliding).
     #[arg(long, env = "TESSERA_SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub(crate) session_ttl: Duration,
+    /// Absolute session lifetime: no session outlives this, however active.
+    #[arg(long, env = "TESSERA_SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration)]
+    pub(crate) session_max_lifetime: Duration,
+    /// How long after a refresh the same refresh credential may be presented again (≤ 10s).
+    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub(crate) refresh_grace: Duration,
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
@@ -148,6 +154,8 @@ impl ServeArgs {
         s.issuer = self.jwt_issuer;
         s.audience = self.jwt_audience;
         s.session_ttl = self.session_ttl;
+        s.session_max_lifetime = self.session_max_lifetime;
+        s.refresh_grace = self.refresh_grace;
         s.db_max_connections = self.db_pool_size;
         s.db_timeout = self.db_timeout;
         s.role = match self.role {

@@ -56,6 +56,7 @@ pub fn build_app(services: &Services) -> Router {
     if let Some(auth) = &services.auth {
         let auth_routes = auth::router()
             .merge(keys::router())
+            .merge(sessions::router())
             .with_state(auth.clone());
         router = router.nest("/api/auth", auth_routes);
     }
@@ -265,24 +266,42 @@ impl Application {
     }
 }
 
-/// Background upkeep: pick up keys rotated by another instance or the CLI (and hand them to
-/// the in-process verifier), and delete session rows long expired or revoked.
+/// Rebuilds the in-process revocation set from the database, which drops sessions whose
+/// tokens have all expired and adds those other instances ended.
+async fn sync_revocations(state: &AppState, since: i64) {
+    match state.store().revoked_sessions_since(since).await {
+        Ok(rows) => state.replace_revoked(rows.into_iter().map(|(id, _)| id)),
+        Err(e) => tracing::warn!(error = %e, "could not read revoked sessions"),
+    }
+}
+
+/// Background upkeep, once a second: learn which sessions other instances (or the CLI)
+/// ended, so this process refuses their access tokens within about a second; every ten
+/// seconds, pick up signing keys rotated elsewhere; hourly, delete session rows long
+/// expired or revoked.
 async fn maintain(state: AppState, tasks: Option<tasks::TasksState>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let window = state.settings().access_token_ttl + Duration::from_secs(60);
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
         n += 1;
-        match state.keys().reload(state.store(), state.clock()).await {
-            Ok(true) => {
-                if let Some(t) = &tasks {
-                    t.install_jwks(&state.keys().jwks_json());
+        let since = state.clock().now_ms().saturating_sub(window_ms);
+        sync_revocations(&state, since).await;
+        if n.is_multiple_of(10) {
+            match state.keys().reload(state.store(), state.clock()).await {
+                Ok(true) => {
+                    if let Some(t) = &tasks {
+                        t.install_jwks(&state.keys().jwks_json());
+                    }
                 }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
             }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
         }
-        if n.is_multiple_of(360) {
+        if n.is_multiple_of(3600) {
             // keep revoked rows a day so revocation feeds and audits can still see them
             let before = state.clock().now_ms() - 24 * 3600 * 1000;
             if let Err(e) = state.store().purge_sessions(before).await {

@@ -95,6 +95,10 @@ pub struct Settings {
     pub session_update_age: Duration,
     /// Lifetime of `rememberMe: false` sessions (1 day, never extended).
     pub short_session_ttl: Duration,
+    /// Absolute session lifetime: no session, however active, outlives this.
+    pub session_max_lifetime: Duration,
+    /// How long after a refresh the same credential may be presented again (lost responses).
+    pub refresh_grace: Duration,
     /// Database pool size.
     pub db_max_connections: u32,
     /// How long a request may wait for the database before answering 503.
@@ -188,6 +192,8 @@ impl Settings {
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             session_update_age: Duration::from_secs(24 * 3600),
             short_session_ttl: Duration::from_secs(24 * 3600),
+            session_max_lifetime: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(10),
             db_max_connections: 8,
             db_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
@@ -217,6 +223,16 @@ impl Settings {
             if origin_of(o).as_deref() != Some(o.trim_end_matches('/')) {
                 return Err(SettingsError::BadOrigin(o.clone()));
             }
+        }
+        if self.refresh_grace > Duration::from_secs(10) {
+            return Err(SettingsError::BadDuration(
+                "the refresh grace window must be at most 10s".into(),
+            ));
+        }
+        if self.session_max_lifetime < self.session_ttl {
+            return Err(SettingsError::BadDuration(
+                "the absolute session lifetime must be at least the session TTL".into(),
+            ));
         }
         if self.access_token_ttl < Duration::from_secs(10)
             || self.access_token_ttl > Duration::from_secs(24 * 3600)

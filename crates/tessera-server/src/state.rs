@@ -23,6 +23,7 @@ struct Inner {
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
     cookies: CookieSigner,
+    refresh_keys: crate::sessions::RefreshKeys,
     hasher: PasswordHasher,
     /// Bounds concurrent password hashes so a sign-in storm queues instead of exhausting
     /// memory (19 MiB each) and the blocking pool.
@@ -30,6 +31,10 @@ struct Inner {
     trusted_origins: Vec<String>,
     /// Sessions ended in this process; the in-process tasks API refuses their tokens at once.
     revoked: tessera_verify::RevokedSessions,
+    /// Sessions this process ended in the last seconds, with when (unix ms). A rebuild of
+    /// `revoked` from a database read that started before such a session's revocation was
+    /// committed must not drop it, so rebuilds add these back under the same lock.
+    recently_ended: std::sync::Mutex<std::collections::VecDeque<(String, i64)>>,
 }
 
 impl AppState {
@@ -44,12 +49,15 @@ impl AppState {
         let cookies = CookieSigner::new(settings.secret.expose_secret());
         let trusted_origins = settings.all_trusted_origins();
         let permits = settings.hash_concurrency.max(1);
+        let refresh_keys = crate::sessions::RefreshKeys::derive(settings.secret.expose_secret());
         Self(Arc::new(Inner {
             cookies,
+            refresh_keys,
             hasher: PasswordHasher::default(),
             hash_permits: Semaphore::new(permits),
             trusted_origins,
             revoked,
+            recently_ended: std::sync::Mutex::default(),
             settings,
             store,
             keys,
@@ -87,6 +95,16 @@ impl AppState {
         &self.0.cookies
     }
 
+    /// Derives refresh-credential successors.
+    pub fn refresh_keys(&self) -> &crate::sessions::RefreshKeys {
+        &self.0.refresh_keys
+    }
+
+    /// The in-process set of ended sessions.
+    pub fn revoked(&self) -> &tessera_verify::RevokedSessions {
+        &self.0.revoked
+    }
+
     /// Trusted origins (base URL's first).
     pub fn trusted_origins(&self) -> &[String] {
         &self.0.trusted_origins
@@ -94,9 +112,32 @@ impl AppState {
 
     /// Records that sessions ended, so the in-process tasks API refuses their tokens at once.
     pub fn note_sessions_ended(&self, session_ids: &[String]) {
+        let now = self.clock().now_ms();
+        let mut log = self
+            .0
+            .recently_ended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for id in session_ids {
+            log.push_back((id.clone(), now));
             self.0.revoked.insert(id.clone());
         }
+    }
+
+    /// Replaces the revocation set with `ids` (read from the database) plus the sessions
+    /// this process ended in the last ten seconds.
+    pub fn replace_revoked(&self, ids: impl IntoIterator<Item = String>) {
+        let cutoff = self.clock().now_ms().saturating_sub(10_000);
+        let mut log = self
+            .0
+            .recently_ended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while log.front().is_some_and(|(_, at)| *at < cutoff) {
+            log.pop_front();
+        }
+        let recent: Vec<String> = log.iter().map(|(id, _)| id.clone()).collect();
+        self.0.revoked.replace_all(ids.into_iter().chain(recent));
     }
 
     /// Hashes a new password on the blocking pool.

@@ -17,7 +17,8 @@ use tessera_store::{NewSession, NewUser, Session, StoreError, User};
 
 use self::cookies::CookieJar;
 use self::dto::{SessionDto, UserDto};
-use self::session::{Current, Lookup, Source};
+pub use self::session::Current;
+use self::session::{Lookup, Source};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
@@ -50,7 +51,7 @@ fn jar(state: &AppState) -> CookieJar {
 
 /// Headers that hand a session to the client: the cookie(s), `set-auth-token` for bearer
 /// clients, and `Cache-Control: no-store`.
-fn session_headers(state: &AppState, token: &SessionToken, remember: bool) -> HeaderMap {
+pub(crate) fn session_headers(state: &AppState, token: &SessionToken, remember: bool) -> HeaderMap {
     let mut h = HeaderMap::new();
     let max_age = remember.then(|| state.settings().session_ttl.as_secs());
     h.append(
@@ -101,7 +102,8 @@ pub(crate) async fn start_session(
         state.settings().session_ttl
     } else {
         state.settings().short_session_ttl
-    };
+    }
+    .min(state.settings().session_max_lifetime);
     let session = state
         .store()
         .create_session(&NewSession {
@@ -179,6 +181,7 @@ async fn sign_up(
     let raw_password = fields.string("password")?;
     let image = parse_image(&fields)?;
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
+    let want_refresh = fields.opt_bool("refreshToken")?.unwrap_or(false);
     let email = Email::parse(raw_email)
         .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
     let password = Password::new(raw_password).map_err(password_error)?;
@@ -204,6 +207,9 @@ async fn sign_up(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(event = "sign_up", user_id = %user.id, "user signed up");
+    if want_refresh {
+        return refresh_grant(&state, &user, ip, &headers).await;
+    }
     let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
     let body = json!({ "token": token.expose(), "user": UserDto::from(&user) });
     Ok((session_headers(&state, &token, remember), Json(body)).into_response())
@@ -220,6 +226,7 @@ async fn sign_in(
     let raw_email = fields.string("email")?;
     let raw_password = fields.string("password")?;
     let callback = fields.opt_string("callbackURL")?.map(str::to_owned);
+    let want_refresh = fields.opt_bool("refreshToken")?.unwrap_or(false);
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
     let email = Email::parse(raw_email).map_err(|e| match e {
         EmailError::TooLong | EmailError::Invalid => {
@@ -254,6 +261,10 @@ async fn sign_in(
             .set_password_hash(&user.id, &hash, state.clock().now_ms())
             .await?;
     }
+    if want_refresh {
+        tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in (refresh grant)");
+        return refresh_grant(&state, &user, ip, &headers).await;
+    }
     let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
     tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in");
     let mut body = json!({ "redirect": callback.is_some(), "token": token.expose(), "user": UserDto::from(&user) });
@@ -267,6 +278,25 @@ async fn sign_in(
     Ok((h, Json(body)).into_response())
 }
 
+/// The answer to sign-in or sign-up with `"refreshToken": true`: a session held only by a
+/// rotating refresh credential, for clients without cookies. No session token and no
+/// cookie are handed out; `token` is `null` so Better Auth–shaped clients stay unconfused.
+async fn refresh_grant(
+    state: &AppState,
+    user: &User,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let (session, refresh_token) =
+        crate::sessions::start_refresh_session(state, user, ip, headers).await?;
+    let mut body = crate::sessions::token_response(state, user, &session, &refresh_token);
+    body["token"] = serde_json::Value::Null;
+    body["user"] = json!(UserDto::from(user));
+    let mut h = HeaderMap::new();
+    no_store(&mut h);
+    Ok((h, Json(body)).into_response())
+}
+
 async fn sign_out(
     State(state): State<AppState>,
     method: Method,
@@ -274,6 +304,20 @@ async fn sign_out(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
     origin_check(&state, &method, &headers, OriginRule::CookieOnly, &fields)?;
+    // Clients holding a refresh credential sign out with it.
+    if let Some(rt) = fields.opt_string("refresh_token")? {
+        let digest = tessera_core::TokenDigest::of(rt);
+        if let Some(id) = state
+            .store()
+            .session_id_by_refresh_digest(digest.as_str())
+            .await?
+        {
+            let now = state.clock().now_ms();
+            state.store().revoke_session(&id, now).await?;
+            crate::sessions::ended(&state, std::slice::from_ref(&id));
+            tracing::info!(event = "sign_out", session_id = %id, "signed out (refresh credential)");
+        }
+    }
     if let Lookup::Live(current, _) = session::lookup(&state, &headers).await? {
         let now = state.clock().now_ms();
         state
@@ -317,7 +361,13 @@ async fn maybe_slide(
     if !sess.remember || !due || jar(state).has_dont_remember(state.cookies(), headers) {
         return Ok(false);
     }
-    let expires = now.saturating_add(ttl);
+    let max_lifetime = i64::try_from(s.session_max_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let expires = now
+        .saturating_add(ttl)
+        .min(sess.created_at.saturating_add(max_lifetime));
+    if expires <= sess.expires_at {
+        return Ok(false);
+    }
     if state.store().extend_session(&sess.id, expires, now).await? {
         current.session.expires_at = expires;
         current.session.updated_at = now;

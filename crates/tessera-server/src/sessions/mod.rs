@@ -1,9 +1,352 @@
-//! Session lifecycle beyond sign-in: what happens when sessions end.
+//! Sessions after sign-in: listing and revoking them (Better Auth's wire format), changing
+//! the password, refresh credentials for clients without cookies, and the revocation feed
+//! that lets separate services refuse access tokens of ended sessions.
+//!
+//! Differences from Better Auth, on purpose:
+//! * `list-sessions` never returns other sessions' tokens. Its `token` field is the session
+//!   id, a non-secret handle that `revoke-session` accepts, so the client's
+//!   list-then-revoke flow still works. (Because nothing secret is listed, the "fresh
+//!   session" requirement Better Auth puts on this endpoint is not needed and not applied.)
+//! * Changing the password always ends every other session.
+//! * Ending a session also ends its access tokens: at once in this process, and through
+//!   `GET /api/auth/revocations` for verifiers elsewhere.
 
+pub mod refresh;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde_json::json;
+use tessera_core::id::new_id;
+use tessera_core::{Password, PasswordError, PasswordVerdict, SessionToken, TokenDigest};
+use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, User};
+
+use crate::auth::cookies::CookieJar;
+use crate::auth::dto::{SessionDto, UserDto};
+use crate::auth::{self, Current};
+use crate::http::client_ip::ClientIp;
+use crate::http::origin::{self, OriginRule};
+use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::state::AppState;
 
-/// Called whenever sessions end (sign-out, revocation, password change), so access tokens
-/// of those sessions stop working.
+pub use self::refresh::RefreshKeys;
+
+/// Routes under `/api/auth`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/list-sessions", get(list_sessions))
+        .route("/revoke-session", post(revoke_session))
+        .route("/revoke-sessions", post(revoke_sessions))
+        .route("/revoke-other-sessions", post(revoke_other_sessions))
+        .route("/change-password", post(change_password))
+        .route("/refresh", post(refresh))
+        .route("/revocations", get(revocations))
+}
+
+/// Called whenever sessions end (sign-out, revocation, password change, reuse detection),
+/// so access tokens of those sessions stop working in this process at once.
 pub(crate) fn ended(state: &AppState, session_ids: &[String]) {
     state.note_sessions_ended(session_ids);
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn status_true() -> Json<serde_json::Value> {
+    Json(json!({ "status": true }))
+}
+
+fn clear_cookies(state: &AppState) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for c in CookieJar::new(state.settings().secure_cookies()).clear_all() {
+        h.append(header::SET_COOKIE, c);
+    }
+    h
+}
+
+async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let (current, _) = auth::require_session(&state, &headers).await?;
+    let sessions = state
+        .store()
+        .list_sessions(&current.user.id, state.clock().now_ms())
+        .await?;
+    let body: Vec<serde_json::Value> = sessions
+        .iter()
+        .map(|s| {
+            let mut v = serde_json::to_value(SessionDto::new(s, &s.id)).unwrap_or_default();
+            v["current"] = json!(s.id == current.session.id);
+            v
+        })
+        .collect();
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> ApiResult<()> {
+    origin::check(
+        method,
+        headers,
+        state.trusted_origins(),
+        OriginRule::CookieOnly,
+    )
+}
+
+async fn revoke_session(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    check_origin(&state, &method, &headers)?;
+    let (current, _) = auth::require_session(&state, &headers).await?;
+    let handle = body.string("token")?;
+    // A session id (from list-sessions) or a raw session token; either must be the caller's.
+    let target = if let Some(t) = SessionToken::parse(handle) {
+        match state.store().session_by_digest(t.digest().as_str()).await? {
+            Some((s, _)) => Some(s),
+            None => state.store().session_by_id(handle).await?.map(|(s, _)| s),
+        }
+    } else {
+        None
+    };
+    let mut headers_out = HeaderMap::new();
+    if let Some(s) = target.filter(|s| s.user_id == current.user.id)
+        && state
+            .store()
+            .revoke_session(&s.id, state.clock().now_ms())
+            .await?
+    {
+        ended(&state, std::slice::from_ref(&s.id));
+        tracing::info!(event = "session_revoked", user_id = %current.user.id, session_id = %s.id, "session revoked");
+        if s.id == current.session.id {
+            headers_out = clear_cookies(&state);
+        }
+    }
+    // The same answer whether or not the handle matched anything.
+    Ok((headers_out, status_true()).into_response())
+}
+
+async fn revoke_all(
+    state: &AppState,
+    current: &Current,
+    keep: Option<&str>,
+) -> ApiResult<Vec<String>> {
+    let ids = state
+        .store()
+        .revoke_user_sessions(&current.user.id, keep, state.clock().now_ms())
+        .await?;
+    ended(state, &ids);
+    tracing::info!(event = "sessions_revoked", user_id = %current.user.id, count = ids.len(), "sessions revoked");
+    Ok(ids)
+}
+
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(_): JsonBody,
+) -> ApiResult<Response> {
+    check_origin(&state, &method, &headers)?;
+    let (current, _) = auth::require_session(&state, &headers).await?;
+    revoke_all(&state, &current, None).await?;
+    Ok((clear_cookies(&state), status_true()).into_response())
+}
+
+async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(_): JsonBody,
+) -> ApiResult<Response> {
+    check_origin(&state, &method, &headers)?;
+    let (current, _) = auth::require_session(&state, &headers).await?;
+    revoke_all(&state, &current, Some(&current.session.id)).await?;
+    Ok(status_true().into_response())
+}
+
+fn password_error(e: PasswordError) -> ApiError {
+    match e {
+        PasswordError::TooShort => {
+            ApiError::bad_request("PASSWORD_TOO_SHORT", "Password too short")
+        }
+        PasswordError::TooLong => ApiError::bad_request("PASSWORD_TOO_LONG", "Password too long"),
+    }
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    method: Method,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    check_origin(&state, &method, &headers)?;
+    let raw_new = body.string("newPassword")?;
+    let raw_current = body.string("currentPassword")?;
+    let rotate_current = body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
+    let new_password = Password::new(raw_new).map_err(password_error)?;
+    let current_password = Password::candidate(raw_current).map_err(password_error)?;
+    let (current, _) = auth::require_session(&state, &headers).await?;
+    let stored = state
+        .store()
+        .user_with_password_by_id(&current.user.id)
+        .await?
+        .and_then(|(_, hash)| hash)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "CREDENTIAL_ACCOUNT_NOT_FOUND",
+                "Credential account not found",
+            )
+        })?;
+    if !matches!(
+        state
+            .verify_password(current_password, Some(stored))
+            .await?,
+        PasswordVerdict::Match { .. }
+    ) {
+        return Err(ApiError::bad_request(
+            "INVALID_PASSWORD",
+            "Invalid password",
+        ));
+    }
+    let hash = state.hash_password(new_password).await?;
+    state
+        .store()
+        .set_password_hash(&current.user.id, &hash, state.clock().now_ms())
+        .await?;
+    tracing::info!(event = "password_changed", user_id = %current.user.id, "password changed");
+    // Whoever else held a session for this account is out.
+    revoke_all(&state, &current, Some(&current.session.id)).await?;
+    if !rotate_current {
+        return Ok(
+            Json(json!({ "token": null, "user": UserDto::from(&current.user) })).into_response(),
+        );
+    }
+    // Better Auth's revokeOtherSessions: the current session is replaced by a new one too.
+    revoke_all(&state, &current, None).await?;
+    let remember = current.session.remember;
+    let (token, _) = auth::start_session(&state, &current.user, remember, ip, &headers).await?;
+    let h = auth::session_headers(&state, &token, remember);
+    Ok((
+        h,
+        Json(json!({ "token": token.expose(), "user": UserDto::from(&current.user) })),
+    )
+        .into_response())
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_REFRESH_TOKEN",
+        "Invalid refresh token",
+    )
+}
+
+/// The JSON answer that hands out an access token and the next refresh credential.
+pub(crate) fn token_response(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    refresh_token: &str,
+) -> serde_json::Value {
+    json!({
+        "access_token": crate::keys::mint(state, user, session),
+        "token_type": "Bearer",
+        "expires_in": state.settings().access_token_ttl.as_secs(),
+        "refresh_token": refresh_token,
+    })
+}
+
+/// Starts a session held only by a refresh credential (sign-in with `refreshToken: true`):
+/// the session has no usable session token, so nothing long-lived and static exists.
+pub(crate) async fn start_refresh_session(
+    state: &AppState,
+    user: &User,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<(Session, String)> {
+    let (_unused_token, session) = auth::start_session(state, user, true, ip, headers).await?;
+    let first = RefreshKeys::first();
+    state
+        .store()
+        .create_refresh_token(&NewRefreshToken {
+            id: new_id(),
+            session_id: session.id.clone(),
+            token_digest: TokenDigest::of(&first).as_str().to_owned(),
+            parent_id: None,
+            now_ms: state.clock().now_ms(),
+        })
+        .await?;
+    Ok((session, first))
+}
+
+async fn refresh(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    let presented = body.string("refresh_token")?;
+    if !refresh::well_formed(presented) {
+        return Err(invalid_refresh());
+    }
+    let successor = state.refresh_keys().successor(presented);
+    let s = state.settings();
+    let policy = RefreshPolicy {
+        now_ms: state.clock().now_ms(),
+        grace_ms: ms(s.refresh_grace),
+        idle_ms: ms(s.session_ttl),
+        max_lifetime_ms: ms(s.session_max_lifetime),
+    };
+    let next = NewRefreshToken {
+        id: new_id(),
+        session_id: String::new(),
+        token_digest: TokenDigest::of(&successor).as_str().to_owned(),
+        parent_id: None,
+        now_ms: policy.now_ms,
+    };
+    let outcome = state
+        .store()
+        .rotate_refresh_token(TokenDigest::of(presented).as_str(), &next, policy)
+        .await?;
+    let (session, user) = match outcome {
+        RefreshOutcome::Rotated { session, user } | RefreshOutcome::Replayed { session, user } => {
+            (session, user)
+        }
+        RefreshOutcome::Reused {
+            session_id,
+            user_id,
+        } => {
+            ended(&state, std::slice::from_ref(&session_id));
+            tracing::warn!(event = "refresh_reuse_detected", user_id = %user_id, session_id = %session_id, "refresh credential reused: session revoked");
+            return Err(invalid_refresh());
+        }
+        RefreshOutcome::Unknown | RefreshOutcome::SessionEnded => return Err(invalid_refresh()),
+    };
+    let body = token_response(&state, &user, &session, &successor);
+    Ok((
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// `GET /api/auth/revocations`: ids of sessions ended recently enough that their access
+/// tokens could still be unexpired. Separate services poll it (tessera-verify's revocation
+/// feed) to refuse those tokens within seconds. Session ids are not secrets.
+async fn revocations(State(state): State<AppState>) -> ApiResult<Response> {
+    let window = state.settings().access_token_ttl + std::time::Duration::from_secs(60);
+    let since = state.clock().now_ms().saturating_sub(ms(window));
+    let ids: Vec<String> = state
+        .store()
+        .revoked_sessions_since(since)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "sessions": ids, "window_seconds": window.as_secs() })),
+    )
+        .into_response())
 }
