@@ -102,6 +102,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a session's first refresh credential.
     async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
 
+    /// The live session a refresh credential (by digest) belongs to, for sign-out.
+    async fn session_id_by_refresh_digest(&self, token_digest: &str) -> Result<Option<String>>;
+
     /// Presents a refresh credential (by digest) and, in one transaction, rotates it to
     /// `successor`, recognises a replay inside the grace window, or detects reuse and
     /// revokes the session. Concurrent calls with the same credential are serialised: at

@@ -407,6 +407,18 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn session_id_by_refresh_digest(&self, token_digest: &str) -> $crate::Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT r.session_id FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+                     WHERE r.token_digest = $1 AND s.revoked_at IS NULL",
+                )
+                .bind(token_digest)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(row.map(|(id,)| id))
+            }
+
             async fn rotate_refresh_token(
                 &self,
                 token_digest: &str,
