@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod settings;
 pub mod state;
 pub mod tasks;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -62,6 +63,9 @@ pub fn build_app(services: &Services) -> Router {
     }
     if let Some(tasks) = &services.tasks {
         router = router.merge(tasks::router(tasks.clone()));
+    }
+    if services.auth.is_some() {
+        router = router.merge(ui::router());
     }
     let router = router
         .route("/healthz", get(healthz))
