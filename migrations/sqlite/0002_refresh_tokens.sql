@@ -17,3 +17,4 @@ CREATE TABLE refresh_tokens (
 );
 CREATE UNIQUE INDEX refresh_tokens_digest_key ON refresh_tokens (token_digest);
 CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
+CREATE INDEX refresh_tokens_parent_idx ON refresh_tokens (parent_id);

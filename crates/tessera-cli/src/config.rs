@@ -39,7 +39,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
     pub(crate) bind: SocketAddr,
-    /// Database URL: sqlite://path (created if missing).
+    /// Database URL: sqlite://path (created if missing) or postgres://user:pass@host/db.
     #[arg(
         long,
         env = "TESSERA_DATABASE_URL",
@@ -93,7 +93,7 @@ pub(crate) struct ServeArgs {
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
-    /// How long a request may wait for the database before answering 503.
+    /// How long a request may wait for the database (pool and statement timeout) before 503.
     #[arg(long, env = "TESSERA_DB_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub(crate) db_timeout: Duration,
     /// Log format.

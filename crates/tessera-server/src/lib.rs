@@ -30,6 +30,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use tessera_core::Clock;
 use tessera_store::Store;
+use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tokio::net::TcpListener;
 
@@ -103,7 +104,7 @@ pub enum StartError {
     #[error("database: {0}")]
     Store(#[from] tessera_store::StoreError),
     /// The database URL names an unsupported backend.
-    #[error("unsupported database URL {0:?}: use sqlite://path")]
+    #[error("unsupported database URL {0:?}: use sqlite://path or postgres://user@host/db")]
     UnsupportedDatabase(String),
     /// Signing keys could not be loaded.
     #[error(transparent)]
@@ -129,6 +130,15 @@ pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartE
             url: url.clone(),
             max_connections: settings.db_max_connections,
             acquire_timeout: settings.db_timeout,
+        })
+        .await?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(&PostgresSettings {
+            url: url.clone(),
+            max_connections: settings.db_max_connections,
+            acquire_timeout: settings.db_timeout,
+            statement_timeout: settings.db_timeout,
         })
         .await?;
         Ok(Arc::new(store))

@@ -5,6 +5,7 @@
 //! same scenarios against every backend available on the machine.
 
 mod models;
+pub mod postgres;
 mod sql;
 pub mod sqlite;
 

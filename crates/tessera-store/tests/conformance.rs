@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tessera_store::{
     NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SigningKeyRow, Store,
@@ -15,9 +16,39 @@ use tessera_store::{
 struct Fresh {
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
+    /// A PostgreSQL database to drop when the test ends.
+    pg_database: Option<String>,
 }
 
-async fn sqlite() -> Fresh {
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_database.take() else {
+            return;
+        };
+        // Drop is synchronous: run the cleanup on a small runtime of its own.
+        let _ = std::thread::spawn(move || {
+            use sqlx::Connection as _;
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn sqlite() -> Option<Fresh> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = SqliteStore::connect(&SqliteSettings {
@@ -27,10 +58,73 @@ async fn sqlite() -> Fresh {
     })
     .await
     .unwrap();
-    Fresh {
+    Some(Fresh {
         store: Arc::new(store),
         _dir: dir,
-    }
+        pg_database: None,
+    })
+}
+
+/// The PostgreSQL server to test against: `TESSERA_TEST_POSTGRES_URL`, else the local one.
+fn postgres_admin_url() -> String {
+    std::env::var("TESSERA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh database per test, or `None` (with a loud note) when no PostgreSQL is reachable.
+/// On CI (`CI` set) an unreachable PostgreSQL is a failure, not a skip.
+async fn postgres() -> Option<Fresh> {
+    use sqlx::Connection as _;
+    let admin = postgres_admin_url();
+    let conn =
+        tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&admin)).await;
+    let mut conn = match conn {
+        Ok(Ok(c)) => c,
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL at {admin} is required on CI: {other:?}"
+            );
+            eprintln!(
+                "NOTE: PostgreSQL not reachable at {admin}: PostgreSQL conformance cases NOT run"
+            );
+            return None;
+        }
+    };
+    let name = format!("tessera_t_{}", tessera_store_test_id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let store = PostgresStore::connect(&PostgresSettings {
+        url: format!("{base}/{name}"),
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    Some(Fresh {
+        store: Arc::new(store),
+        _dir: tempfile::tempdir().unwrap(),
+        pg_database: Some(name),
+    })
+}
+
+fn tessera_store_test_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn new_user(id: &str, email: &str) -> NewUser {
@@ -393,42 +487,58 @@ macro_rules! conformance {
 
             #[tokio::test]
             async fn users_are_unique_by_email() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::users_are_unique_by_email(&*f.store).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn concurrent_sign_ups_yield_one_user() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::concurrent_sign_ups_yield_one_user(f.store.clone()).await;
             }
             #[tokio::test]
             async fn sessions_live_until_revoked() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::sessions_live_until_revoked(&*f.store).await;
             }
             #[tokio::test]
             async fn signing_key_generations_are_unique() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::signing_key_generations_are_unique(&*f.store).await;
             }
             #[tokio::test]
             async fn refresh_rotation_replay_and_reuse() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::refresh_rotation_replay_and_reuse(&*f.store).await;
             }
             #[tokio::test]
             async fn refresh_of_an_expired_session_fails() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::refresh_of_an_expired_session_fails(&*f.store).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn concurrent_refreshes_make_one_successor() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::concurrent_refreshes_make_one_successor(f.store.clone()).await;
             }
             #[tokio::test]
             async fn tasks_are_scoped_to_their_owner() {
-                let f = super::$backend().await;
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
                 super::tasks_are_scoped_to_their_owner(&*f.store).await;
             }
         }
@@ -436,3 +546,4 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite);
+conformance!(postgres);
