@@ -148,10 +148,20 @@ pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartE
 }
 
 /// Builds the verifier the in-process or stand-alone tasks API uses.
+/// The server's clock, as the verifier sees it (tests move both together).
+struct VerifierClock(Arc<dyn Clock>);
+
+impl tessera_verify::Clock for VerifierClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_ms().div_euclid(1000)
+    }
+}
+
 fn tasks_verifier(
     settings: &Settings,
     keys: Option<&keys::KeyRing>,
     revoked: &tessera_verify::RevokedSessions,
+    clock: Arc<dyn Clock>,
 ) -> Result<tessera_verify::Verifier, StartError> {
     let shared_secret = || {
         settings
@@ -161,6 +171,7 @@ fn tasks_verifier(
             .unwrap_or_default()
     };
     let mut b = tessera_verify::Verifier::builder()
+        .clock(Arc::new(VerifierClock(clock)))
         .revocation(Arc::new(revoked.clone()))
         .leeway(Duration::from_secs(30));
     let (mut issuer, mut audience) = (settings.issuer(), settings.audience());
@@ -204,7 +215,7 @@ impl Application {
         let tasks = match settings.role {
             Role::Auth => None,
             Role::All | Role::Api(_) => {
-                let verifier = tasks_verifier(&settings, keys.as_deref(), &revoked)?;
+                let verifier = tasks_verifier(&settings, keys.as_deref(), &revoked, clock.clone())?;
                 Some(tasks::TasksState::new(
                     store.clone(),
                     verifier,
