@@ -1,0 +1,31 @@
+//! Integration tests of tessera-verify. One test binary; each module says what belongs in it.
+//! Ids such as A6 or B1 refer to the attack checklist (security-checklist.md §6). Every
+//! group-A/B test checks the library verdict *and* the HTTP answer of a protected axum route,
+//! including that none of the route's protected data is in the body.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Key generation, token minting, the protected test router and request helpers.
+mod support;
+
+/// A1–A4: reading credentials from the `Authorization` header (and nowhere else).
+mod authorization;
+/// The real Better Auth token and JWKS (better-auth-protocol.md §5.9).
+mod better_auth;
+/// Configuration errors from the builder.
+mod builder;
+/// The opt-in verified-token cache.
+mod cache;
+/// A21–A27, A29–A30, A36: claim and payload validation.
+mod claims;
+/// A5–A20, A28, A31–A33: token structure, algorithms, keys and header members.
+mod forgery;
+/// A35 and the JWK rules: rotation through a handle, which keys are used, each algorithm.
+mod key_sets;
+/// B1, B4, B5, B8 and A36 at the route: the `OwnerOf` guard, `AuthUser`, `MaybeAuthUser`.
+mod owner;
+/// A16, A19 and the remote JWKS: caching, refetch cooldown, serve-last-good, fail closed,
+/// size and time limits. Loopback servers only; every test is time-bounded.
+mod remote;
+/// The revocation hook and `RevokedSessions`.
+mod revocation;
