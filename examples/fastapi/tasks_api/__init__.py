@@ -1,0 +1,1 @@
+"""A FastAPI backend whose routes are protected by Tessera's access tokens."""
