@@ -172,7 +172,7 @@ impl JwkSet {
             match serde_json::from_value::<Jwk>(value) {
                 Ok(jwk) => keys.push(jwk),
                 Err(error) => {
-                    tracing::debug!(index, %error, "skipping JWKS entry that is not a JWK")
+                    tracing::debug!(index, %error, "skipping JWKS entry that is not a JWK");
                 }
             }
         }
