@@ -4,9 +4,9 @@
 
 use aws_lc_rs::hmac;
 use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use tessera_verify::Verifier;
 use tower::ServiceExt as _;
