@@ -68,6 +68,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
     }
 
+    /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not. Routers install
+    /// [`method_not_allowed`] so this answer carries the envelope like every other error.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Method not allowed",
+        )
+    }
+
     /// 503 with `Retry-After`.
     pub fn unavailable() -> Self {
         let mut e = Self::new(
@@ -109,6 +119,11 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+}
+
+/// Handler for `Router::method_not_allowed_fallback`: axum's own 405 has an empty body.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
 }
 
 impl From<StoreError> for ApiError {
