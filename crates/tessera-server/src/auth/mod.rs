@@ -4,12 +4,11 @@ pub mod cookies;
 pub mod dto;
 pub mod session;
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use serde::Deserialize;
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Email, EmailError, Password, PasswordError, PasswordVerdict, SessionToken};
@@ -336,10 +335,13 @@ async fn sign_out(
     Ok((h, Json(json!({ "success": true }))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GetSessionQuery {
-    disable_refresh: Option<String>,
+/// `?disableRefresh`, read like Better Auth's `z.coerce.boolean()`: any non-empty value
+/// (even `false`) means true. Read from the raw query so a repeated key (an array to Better
+/// Auth) or an unknown one never turns the request into an error.
+fn refresh_disabled(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "disableRefresh" && !v.is_empty())
+    })
 }
 
 /// Extends a rememberable session once `update_age` has passed since its last extension.
@@ -379,7 +381,7 @@ async fn maybe_slide(
 
 async fn get_session(
     State(state): State<AppState>,
-    Query(q): Query<GetSessionQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut h = HeaderMap::new();
@@ -394,8 +396,7 @@ async fn get_session(
         }
         Lookup::None => return Ok((h, Json(serde_json::Value::Null)).into_response()),
     };
-    let refresh_disabled = q.disable_refresh.is_some_and(|v| !v.is_empty());
-    if !refresh_disabled && maybe_slide(&state, &mut current, &headers).await? {
+    if !refresh_disabled(query.as_deref()) && maybe_slide(&state, &mut current, &headers).await? {
         h = session_headers(&state, &current.token, true);
     }
     let jwt = crate::keys::mint(&state, &current.user, &current.session);
