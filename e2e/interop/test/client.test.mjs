@@ -184,6 +184,44 @@ describe('Better Auth client 1.7 against Tessera', () => {
     assertClientError(res, { status: 403, code: 'MISSING_OR_NULL_ORIGIN', message: 'Missing or null Origin' });
   });
 
+  it('invalid input: the validation codes the client sees', async () => {
+    const other = makeClient(base);
+    const badEmail = await other.client.signUp.email({ email: 'not-an-email', password: PASSWORD, name: 'X' });
+    assertClientError(badEmail, { status: 400, code: 'VALIDATION_ERROR', message: '[body.email] Invalid email address' });
+    const badSignIn = await other.client.signIn.email({ email: 'not-an-email', password: PASSWORD });
+    assertClientError(badSignIn, { status: 400, code: 'INVALID_EMAIL', message: 'Invalid email' });
+    const long = await other.client.signUp.email({ email: uniqueEmail('long'), password: 'x'.repeat(129), name: 'X' });
+    assertClientError(long, { status: 400, code: 'PASSWORD_TOO_LONG', message: 'Password too long' });
+  });
+
+  it('signIn.email with callbackURL: redirect:true and url for a relative path, 403 for a foreign one', async () => {
+    const web = makeClient(base);
+    const res = await web.client.signIn.email({ email, password: PASSWORD, callbackURL: '/dashboard' });
+    assert.equal(res.error, null);
+    assert.deepEqual(keys(res.data), ['redirect', 'token', 'url', 'user']);
+    assert.equal(res.data.redirect, true);
+    assert.equal(res.data.url, '/dashboard');
+    assert.equal(web.last('/sign-in/email').headers.get('location'), '/dashboard');
+    await web.client.signOut();
+
+    const evil = await makeClient(base).client.signIn.email({ email, password: PASSWORD, callbackURL: 'https://evil.example/' });
+    assertClientError(evil, { status: 403, code: 'INVALID_CALLBACK_URL', message: 'Invalid callbackURL' });
+  });
+
+  it('signIn.email with rememberMe:false: a browser-session cookie plus dont_remember', async () => {
+    const kiosk = makeClient(base);
+    const res = await kiosk.client.signIn.email({ email, password: PASSWORD, rememberMe: false });
+    assert.equal(res.error, null);
+    const [session, dontRemember, ...rest] = kiosk.last('/sign-in/email').headers.getSetCookie();
+    assert.deepEqual(rest, []);
+    assert.match(session, new RegExp(`^${COOKIE.replace('.', '\\.')}=${res.data.token}\\.[^;]+; Path=/; HttpOnly; SameSite=Lax$`));
+    assert.match(dontRemember, /^better-auth\.dont_remember=true\.[A-Za-z0-9%]+; Path=\/; HttpOnly; SameSite=Lax$/);
+    const s = await kiosk.client.getSession();
+    const ttl = s.data.session.expiresAt.getTime() - s.data.session.createdAt.getTime();
+    assert.ok(Math.abs(ttl - 86400 * 1000) < 5000, `a rememberMe:false session lives one day, not ${ttl} ms`);
+    await kiosk.client.signOut();
+  });
+
   it('signIn.email on a second device: {redirect:false, token, user}, no url', async () => {
     const phone = makeClient(base);
     const res = await phone.client.signIn.email({ email: email.toUpperCase(), password: PASSWORD });
@@ -307,6 +345,11 @@ describe('Better Auth client 1.7 against Tessera', () => {
 
   it('signOut: {success:true}, cookies cleared, then getSession is null and token() 401', async () => {
     const stolen = alice.jar.get(COOKIE);
+    const jwt = (await alice.client.token()).data.token;
+    const tasks = () =>
+      fetch(`${base}/api/${userId}/tasks`, { headers: { authorization: `Bearer ${jwt}` } });
+    assert.equal((await tasks()).status, 200);
+
     const res = await alice.client.signOut();
     assert.equal(res.error, null);
     assert.deepEqual(res.data, { success: true });
@@ -330,5 +373,10 @@ describe('Better Auth client 1.7 against Tessera', () => {
     replay.cookies.set(COOKIE, stolen);
     const thief = makeClient(base, { jar: replay });
     assert.equal((await thief.client.getSession()).data, null);
+
+    // and so is the access token minted for the ended session (Tessera's tasks API)
+    const refused = await tasks();
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
   });
 });
