@@ -1,0 +1,99 @@
+// Turns API errors into plain language, and says which field each one belongs to.
+//
+// explain(error) → { field, text, link?, retryAfter? }: `field` names the form field the
+// message goes under (null: the whole form), `link` an optional { href, label } to offer.
+
+import { ApiError } from './http.js';
+
+const GENERIC = 'Something went wrong. Please try again.';
+export const VALID_EMAIL = 'Enter a valid email address, like name@example.com.';
+
+/** Better Auth's validation messages look like "[body.email] Invalid email address". */
+function validation(message) {
+  const m = /^\[(?:body|query)\.(\w+)\]\s*(.*)$/.exec(message ?? '');
+  const field = m?.[1] ?? null;
+  const detail = (m?.[2] ?? '').toLowerCase();
+  const tooLong = /too big|at most|too long/.test(detail);
+  const control = /control character/.test(detail);
+  switch (field) {
+    case 'email':
+      return { field, text: VALID_EMAIL };
+    case 'name':
+      if (tooLong) return { field, text: 'Use at most 200 characters for your name.' };
+      if (control) return { field, text: 'Your name has characters that are not allowed.' };
+      return { field, text: 'Enter your name.' };
+    case 'password':
+      return { field, text: 'Enter your password.' };
+    case 'title':
+      if (tooLong) return { field, text: 'Keep the title to 200 characters or fewer.' };
+      if (control) return { field, text: 'The title has characters that are not allowed.' };
+      return { field, text: 'Give the task a title.' };
+    case 'description':
+      if (tooLong) return { field, text: 'Keep the description to 2,000 characters or fewer.' };
+      if (control) return { field, text: 'The description has characters that are not allowed.' };
+      return { field, text: 'Check the description and try again.' };
+    default:
+      return { field: null, text: 'Some of what you entered was not accepted. Check it and try again.' };
+  }
+}
+
+/** Plain-language explanation of a failed call. */
+export function explain(error) {
+  if (!(error instanceof ApiError)) return { field: null, text: GENERIC };
+  const { status, code } = error;
+  switch (code) {
+    case 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL':
+    case 'USER_ALREADY_EXISTS':
+      return {
+        field: 'email',
+        text: 'An account with this email already exists.',
+        link: { href: '/sign-in', label: 'Sign in instead?' },
+      };
+    case 'INVALID_EMAIL_OR_PASSWORD':
+      return { field: 'password', text: 'That email and password don’t match. Check them and try again.' };
+    case 'INVALID_EMAIL':
+      return { field: 'email', text: VALID_EMAIL };
+    case 'PASSWORD_TOO_SHORT':
+      return { field: 'password', text: 'Use at least 8 characters.' };
+    case 'PASSWORD_TOO_LONG':
+      return { field: 'password', text: 'Use at most 128 characters.' };
+    case 'INVALID_PASSWORD':
+      return { field: 'password', text: 'That password isn’t right.' };
+    case 'VALIDATION_ERROR':
+      return validation(error.message);
+    case 'INVALID_ORIGIN':
+    case 'MISSING_OR_NULL_ORIGIN':
+    case 'CROSS_SITE_NAVIGATION_LOGIN_BLOCKED':
+      return {
+        field: null,
+        text: 'The server did not accept a request from this address. Open Tessera from its usual address and try again.',
+      };
+    case 'NETWORK_ERROR':
+      return { field: null, text: 'Can’t reach Tessera. Check your connection and try again.' };
+    case 'TIMEOUT':
+      return { field: null, text: 'Tessera is taking too long to answer. Please try again.' };
+    case 'SESSION_ENDED':
+      return { field: null, text: 'Your session has ended. Sign in again to continue.' };
+    default:
+      break;
+  }
+  if (status === 429) {
+    const n = error.retryAfter;
+    return n
+      ? { field: null, text: tooManyAttempts(n), retryAfter: n }
+      : { field: null, text: 'Too many attempts. Wait a moment and try again.' };
+  }
+  if (status === 503) {
+    return { field: null, text: 'Tessera is temporarily unavailable. Please try again in a moment.' };
+  }
+  if (status === 413) return { field: null, text: 'That is more text than Tessera accepts.' };
+  if (status === 404) return { field: null, text: 'That item no longer exists. It may have been deleted elsewhere.' };
+  if (status === 403) return { field: null, text: 'You don’t have access to that.' };
+  if (status >= 500) return { field: null, text: 'Something went wrong on our side. Please try again.' };
+  return { field: null, text: GENERIC };
+}
+
+/** "Too many attempts, try again in N seconds." */
+export function tooManyAttempts(seconds) {
+  return `Too many attempts, try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+}

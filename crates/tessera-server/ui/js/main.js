@@ -1,0 +1,176 @@
+// Starts the app: reads the session, routes between pages (History API), draws the
+// navigation bar, and moves the user to sign-in whenever the session ends.
+
+import { h, replace } from './dom.js';
+import * as api from './api.js';
+import { explain } from './errors.js';
+import { icon } from './icons.js';
+import { onSessionEnded } from './token.js';
+import { authView } from './views/auth.js';
+import { sessionsView } from './views/sessions.js';
+import { tasksView } from './views/tasks.js';
+
+/** Pages; the server answers index.html for the same paths. */
+const ROUTES = {
+  '/sign-in': { title: 'Sign in', guest: true, view: (app) => authView(app, 'sign-in') },
+  '/sign-up': { title: 'Create your account', guest: true, view: (app) => authView(app, 'sign-up') },
+  '/tasks': { title: 'Tasks', signedIn: true, view: (app) => tasksView(app) },
+  '/sessions': { title: 'Sessions', signedIn: true, view: (app) => sessionsView(app) },
+};
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const toasts = document.getElementById('toasts');
+
+let current = null; // { dispose } of the page on screen
+let pendingNotice = null;
+
+/** What views get: the user and a few app-wide actions. */
+const app = {
+  user: null,
+  prefillEmail: null,
+  navigate,
+  toast,
+  /** A one-shot message for the next page (e.g. "You've signed out."). */
+  takeNotice() {
+    const n = pendingNotice;
+    pendingNotice = null;
+    return n;
+  },
+  signedIn(user) {
+    app.user = user;
+    navigate('/tasks');
+  },
+};
+
+function navigate(path, { replace: replaceEntry = false, notice = null } = {}) {
+  pendingNotice = notice;
+  if (replaceEntry) history.replaceState(null, '', path);
+  else if (location.pathname !== path) history.pushState(null, '', path);
+  render({ focus: true });
+}
+
+function render({ focus }) {
+  let path = location.pathname;
+  if (path === '/' || !(path in ROUTES)) {
+    path = app.user ? '/tasks' : '/sign-in';
+    history.replaceState(null, '', path);
+  }
+  const route = ROUTES[path];
+  if (route.signedIn && !app.user) {
+    path = '/sign-in';
+    history.replaceState(null, '', path);
+  } else if (route.guest && app.user) {
+    path = '/tasks';
+    history.replaceState(null, '', path);
+  }
+  const page = ROUTES[path];
+  current?.dispose?.();
+  document.title = `${page.title} · Tessera`;
+  drawNav(path);
+  current = page.view(app);
+  replace(main, current.node);
+  if (focus) main.querySelector('h1')?.focus();
+}
+
+function drawNav(path) {
+  document.body.classList.toggle('signed-in', Boolean(app.user));
+  if (!app.user) {
+    nav.hidden = true;
+    nav.replaceChildren();
+    return;
+  }
+  const link = (href, label, iconName) =>
+    h('a', { href, class: 'nav-link', 'data-link': true, 'aria-current': path === href ? 'page' : null }, icon(iconName), h('span', null, label));
+  const who = app.user.name || app.user.email;
+  const signOut = h(
+    'button',
+    { type: 'button', class: 'btn btn-ghost btn-sm nav-signout', onclick: onSignOut },
+    icon('logout'),
+    h('span', null, 'Sign out'),
+  );
+  replace(
+    nav,
+    h('div', { class: 'nav-links' }, link('/tasks', 'Tasks', 'list'), link('/sessions', 'Sessions', 'shield')),
+    h(
+      'div',
+      { class: 'nav-user' },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, (who.trim()[0] ?? '?').toUpperCase()),
+      h('span', { class: 'nav-user-text' }, h('span', { class: 'nav-user-name' }, who), h('span', { class: 'nav-user-email' }, app.user.email)),
+      signOut,
+    ),
+  );
+  nav.hidden = false;
+}
+
+async function onSignOut(event) {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    await api.signOut();
+  } catch (e) {
+    button.disabled = false;
+    toast(explain(e).text, 'error');
+    return;
+  }
+  app.user = null;
+  navigate('/sign-in', { notice: { kind: 'success', text: 'You’ve signed out.' } });
+}
+
+onSessionEnded(() => {
+  if (!app.user) return;
+  app.user = null;
+  navigate('/sign-in', {
+    replace: true,
+    notice: { kind: 'warning', text: 'Your session has ended. Sign in again to continue.' },
+  });
+});
+
+/** A short message at the bottom of the screen, read out by screen readers. */
+function toast(text, kind = 'info') {
+  const el = h('div', { class: `toast toast-${kind}` }, kind === 'error' && icon('alert', 'icon-sm'), h('span', null, text));
+  toasts.append(el);
+  setTimeout(() => el.classList.add('is-leaving'), 3200);
+  setTimeout(() => el.remove(), 3600);
+}
+
+/** In-app links navigate without reloading; modified clicks keep the browser's behaviour. */
+document.addEventListener('click', (event) => {
+  const a = event.target instanceof Element ? event.target.closest('a[data-link]') : null;
+  if (!a || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin) return;
+  event.preventDefault();
+  navigate(url.pathname);
+});
+
+window.addEventListener('popstate', () => render({ focus: true }));
+
+async function boot() {
+  main.setAttribute('aria-busy', 'true');
+  try {
+    app.user = (await api.getSession())?.user ?? null;
+  } catch (e) {
+    replace(
+      main,
+      h(
+        'section',
+        { class: 'auth' },
+        h(
+          'div',
+          { class: 'card auth-card', role: 'alert' },
+          h('h1', { class: 'page-title' }, 'Can’t load Tessera'),
+          h('p', { class: 'muted' }, explain(e).text),
+          h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: boot }, 'Try again'),
+        ),
+      ),
+    );
+    return;
+  } finally {
+    main.removeAttribute('aria-busy');
+  }
+  render({ focus: false });
+}
+
+boot();

@@ -1,0 +1,143 @@
+// Sign-in and sign-up pages.
+
+import { h } from '../dom.js';
+import * as api from '../api.js';
+import { explain, VALID_EMAIL } from '../errors.js';
+import { busyButton, field, formAlert, notice } from '../form.js';
+
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The sign-in (`mode` 'sign-in') or sign-up ('sign-up') page. */
+export function authView(app, mode) {
+  const signingUp = mode === 'sign-up';
+  const alert = formAlert();
+  const fields = {};
+  if (signingUp) {
+    fields.name = field({ id: 'name', label: 'Name', autocomplete: 'name', maxlength: 200, required: true });
+  }
+  fields.email = field({
+    id: 'email',
+    label: 'Email',
+    type: 'email',
+    autocomplete: signingUp ? 'email' : 'username',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    required: true,
+    value: app.prefillEmail ?? '',
+  });
+  fields.password = field({
+    id: 'password',
+    label: 'Password',
+    type: 'password',
+    autocomplete: signingUp ? 'new-password' : 'current-password',
+    hint: signingUp ? 'At least 8 characters.' : null,
+    maxlength: 128,
+    required: true,
+    reveal: true,
+  });
+  const submit = busyButton(
+    signingUp
+      ? { label: 'Create account', busyLabel: 'Creating account…' }
+      : { label: 'Sign in', busyLabel: 'Signing in…' },
+  );
+  submit.el.classList.add('btn-block');
+
+  /** Client-side checks with the same wording as the server's errors. */
+  function check(values) {
+    const problems = [];
+    if (signingUp && !values.name.trim()) problems.push(['name', 'Enter your name.']);
+    if (!values.email.trim()) problems.push(['email', 'Enter your email address.']);
+    else if (!EMAIL_SHAPE.test(values.email.trim())) problems.push(['email', VALID_EMAIL]);
+    if (!values.password) problems.push(['password', 'Enter your password.']);
+    else if (signingUp && values.password.length < 8) problems.push(['password', 'Use at least 8 characters.']);
+    return problems;
+  }
+
+  function clearErrors() {
+    alert.clear();
+    for (const f of Object.values(fields)) f.clearError();
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    if (submit.busy) return;
+    clearErrors();
+    const values = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.value]));
+    const problems = check(values);
+    if (problems.length) {
+      for (const [name, text] of problems) fields[name].setError(text);
+      fields[problems[0][0]].control.focus();
+      return;
+    }
+    submit.set(true);
+    try {
+      const body = { email: values.email.trim(), password: values.password };
+      const user = signingUp
+        ? await api.signUp({ ...body, name: values.name.trim() })
+        : await api.signIn(body);
+      app.prefillEmail = null;
+      app.signedIn(user);
+    } catch (e) {
+      submit.set(false);
+      showError(e, values);
+    }
+  }
+
+  function showError(e, values) {
+    const why = explain(e);
+    const target = why.field && fields[why.field];
+    if (target) {
+      const extra = why.link
+        ? [' ', h('a', { href: why.link.href, 'data-link': true, onclick: () => (app.prefillEmail = values.email.trim()) }, why.link.label)]
+        : [];
+      target.setError(why.text, ...extra);
+      target.control.focus();
+      if (why.field === 'password') target.control.select();
+    } else if (why.retryAfter) {
+      submit.el.disabled = true;
+      alert.countdown(why.retryAfter, () => {
+        submit.el.disabled = false;
+      });
+    } else {
+      alert.show(why.text);
+    }
+  }
+
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true, 'aria-labelledby': 'auth-title', onsubmit: onSubmit },
+    alert.el,
+    Object.values(fields).map((f) => f.wrap),
+    submit.el,
+  );
+
+  const pending = app.takeNotice();
+  const node = h(
+    'section',
+    { class: 'auth' },
+    h(
+      'div',
+      { class: 'card auth-card' },
+      h(
+        'div',
+        { class: 'auth-head' },
+        h('h1', { id: 'auth-title', class: 'page-title', tabindex: '-1' }, signingUp ? 'Create your account' : 'Welcome back'),
+        h(
+          'p',
+          { class: 'muted' },
+          signingUp ? 'Keep track of your tasks, on every device.' : 'Sign in to pick up where you left off.',
+        ),
+      ),
+      pending && notice(pending),
+      form,
+    ),
+    h(
+      'p',
+      { class: 'auth-switch' },
+      signingUp
+        ? ['Already have an account? ', h('a', { href: '/sign-in', 'data-link': true }, 'Sign in')]
+        : ['New to Tessera? ', h('a', { href: '/sign-up', 'data-link': true }, 'Create an account')],
+    ),
+  );
+  return { node, dispose: alert.dispose };
+}
