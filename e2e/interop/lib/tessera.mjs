@@ -53,7 +53,7 @@ async function waitHealthy(url, child, logs, timeoutMs) {
 
 /**
  * Starts `tessera serve` with `args` (after --bind and --database-url) and extra `env`.
- * Returns { baseURL, port, dir, logs, stop }.
+ * Returns { baseURL, port, dir, databaseURL, logs, stop }.
  */
 export async function startTessera({ args = [], env = {}, timeoutMs = 20000 } = {}) {
   if (!fs.existsSync(tesseraBin)) {
@@ -65,9 +65,10 @@ export async function startTessera({ args = [], env = {}, timeoutMs = 20000 } = 
     const port = await freePort();
     const baseURL = `http://127.0.0.1:${port}`;
     const logs = [];
+    const databaseURL = `sqlite://${dir}/tessera-${port}.db`;
     const child = spawn(
       tesseraBin,
-      ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/tessera-${port}.db`, ...args],
+      ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', databaseURL, ...args],
       {
         env: { ...process.env, TESSERA_SECRET: SERVER_SECRET, RUST_LOG: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,6 +93,7 @@ export async function startTessera({ args = [], env = {}, timeoutMs = 20000 } = 
         baseURL,
         port,
         dir,
+        databaseURL,
         logs,
         stop: async () => {
           await stop();
