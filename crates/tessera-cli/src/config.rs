@@ -81,6 +81,10 @@ pub(crate) struct ServeArgs {
     /// With --role api: the auth server's JWKS URL (e.g. http://auth:8080/api/auth/jwks).
     #[arg(long, env = "TESSERA_JWKS_URL")]
     pub(crate) jwks_url: Option<String>,
+    /// With --role api: the auth server's revocation feed (default: /api/auth/revocations
+    /// beside --jwks-url). Polled every second so signed-out sessions' tokens stop working.
+    #[arg(long, env = "TESSERA_REVOCATIONS_URL")]
+    pub(crate) revocations_url: Option<String>,
     /// Session lifetime (sliding).
     #[arg(long, env = "TESSERA_SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub(crate) session_ttl: Duration,
@@ -153,6 +157,7 @@ impl ServeArgs {
             .collect::<anyhow::Result<_>>()?;
         s.issuer = self.jwt_issuer;
         s.audience = self.jwt_audience;
+        s.revocations_url = self.revocations_url;
         s.session_ttl = self.session_ttl;
         s.session_max_lifetime = self.session_max_lifetime;
         s.refresh_grace = self.refresh_grace;

@@ -214,12 +214,33 @@ impl Application {
         };
         let tasks = match settings.role {
             Role::Auth => None,
-            Role::All | Role::Api(_) => {
+            Role::All => {
                 let verifier = tasks_verifier(&settings, keys.as_deref(), &revoked, clock.clone())?;
                 Some(tasks::TasksState::new(
                     store.clone(),
                     verifier,
                     clock.clone(),
+                    None,
+                ))
+            }
+            Role::Api(_) => {
+                // Another process ends sessions: learn about it from its revocation feed.
+                let feed = match settings.revocation_feed_url() {
+                    Some(url) => Some(
+                        tessera_verify::RevocationFeed::start(url, Duration::from_secs(1))
+                            .map_err(StartError::Verifier)?,
+                    ),
+                    None => None,
+                };
+                let set = feed
+                    .as_ref()
+                    .map_or_else(|| revoked.clone(), |f| f.sessions());
+                let verifier = tasks_verifier(&settings, None, &set, clock.clone())?;
+                Some(tasks::TasksState::new(
+                    store.clone(),
+                    verifier,
+                    clock.clone(),
+                    feed.map(Arc::new),
                 ))
             }
         };

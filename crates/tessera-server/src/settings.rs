@@ -109,6 +109,10 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Which routes this process serves.
     pub role: Role,
+    /// With `Role::Api`: the auth server's revocation feed, polled every second so access
+    /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
+    /// beside the JWKS URL.
+    pub revocations_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -199,6 +203,7 @@ impl Settings {
             request_timeout: Duration::from_secs(15),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             role: Role::All,
+            revocations_url: None,
         }
     }
 
@@ -247,6 +252,20 @@ impl Settings {
     /// The base URL's origin (`scheme://host[:port]`).
     pub fn base_origin(&self) -> String {
         origin_of(&self.base_url).unwrap_or_else(|| self.base_url.clone())
+    }
+
+    /// The revocation feed a stand-alone tasks API polls, if any.
+    pub fn revocation_feed_url(&self) -> Option<String> {
+        if let Some(url) = &self.revocations_url {
+            return Some(url.clone());
+        }
+        match &self.role {
+            Role::Api(ApiKeys::Jwks(jwks)) => Some(match jwks.strip_suffix("/jwks") {
+                Some(base) => format!("{base}/revocations"),
+                None => format!("{}/api/auth/revocations", origin_of(jwks)?),
+            }),
+            _ => None,
+        }
     }
 
     /// Whether cookies get the `__Secure-` prefix and `Secure` attribute.

@@ -137,6 +137,8 @@ mod clock;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(feature = "remote-jwks")]
+mod feed;
 mod jws;
 mod keys;
 #[cfg(feature = "remote-jwks")]
@@ -150,6 +152,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, VerifyError};
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, AuthUser, MaybeAuthUser, OwnerOf, USER_ID_PARAM};
+#[cfg(feature = "remote-jwks")]
+pub use feed::RevocationFeed;
 pub use jws::MAX_TOKEN_LEN;
 pub use keys::{Algorithm, Jwk, JwkSet, KeySetHandle};
 pub use revocation::{RevocationCheck, RevokedSessions};

@@ -42,7 +42,7 @@ pub(crate) struct RemoteJwks {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum FetchError {
+pub(crate) enum FetchError {
     #[error("request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("unexpected status {0}")]
@@ -157,42 +157,20 @@ impl RemoteJwks {
     }
 
     async fn fetch(&self) -> Result<KeySet, FetchError> {
-        let max = self.config.max_bytes;
-        let work = async {
-            let mut response = self
-                .client
-                .get(&self.config.url)
-                .header(http::header::ACCEPT, "application/json")
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                return Err(FetchError::Status(response.status()));
-            }
-            if response
-                .content_length()
-                .is_some_and(|len| len > max as u64)
-            {
-                return Err(FetchError::TooLarge(max));
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await? {
-                if body.len() + chunk.len() > max {
-                    return Err(FetchError::TooLarge(max));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let text =
-                std::str::from_utf8(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
-            let jwks = JwkSet::from_json(text).map_err(|e| FetchError::Invalid(e.to_string()))?;
-            let set = KeySet::from_jwks(&jwks);
-            if set.is_empty() {
-                return Err(FetchError::NoUsableKeys);
-            }
-            Ok(set)
-        };
-        tokio::time::timeout(self.config.http_timeout, work)
-            .await
-            .map_err(|_| FetchError::Timeout)?
+        let body = get_bounded(
+            &self.client,
+            &self.config.url,
+            self.config.max_bytes,
+            self.config.http_timeout,
+        )
+        .await?;
+        let text = std::str::from_utf8(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
+        let jwks = JwkSet::from_json(text).map_err(|e| FetchError::Invalid(e.to_string()))?;
+        let set = KeySet::from_jwks(&jwks);
+        if set.is_empty() {
+            return Err(FetchError::NoUsableKeys);
+        }
+        Ok(set)
     }
 
     /// Starts the periodic refresher once, on the runtime of the first verification.
@@ -218,4 +196,42 @@ impl RemoteJwks {
             }
         });
     }
+}
+
+/// `GET url` as JSON, bounded in time (connect, headers and body together) and in size
+/// (checked against `Content-Length` and again while reading). Shared by the JWKS fetcher
+/// and the revocation feed.
+pub(crate) async fn get_bounded(
+    client: &reqwest::Client,
+    url: &str,
+    max: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, FetchError> {
+    let work = async {
+        let mut response = client
+            .get(url)
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > max as u64)
+        {
+            return Err(FetchError::TooLarge(max));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > max {
+                return Err(FetchError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| FetchError::Timeout)?
 }

@@ -35,15 +35,23 @@ pub struct TasksState {
     store: Arc<dyn Store>,
     verifier: Verifier,
     clock: Arc<dyn Clock>,
+    /// Keeps the revocation feed polling while the API runs (stand-alone API only).
+    _feed: Option<Arc<tessera_verify::RevocationFeed>>,
 }
 
 impl TasksState {
     /// Assembles the state.
-    pub fn new(store: Arc<dyn Store>, verifier: Verifier, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        verifier: Verifier,
+        clock: Arc<dyn Clock>,
+        feed: Option<Arc<tessera_verify::RevocationFeed>>,
+    ) -> Self {
         Self {
             store,
             verifier,
             clock,
+            _feed: feed,
         }
     }
 }

@@ -94,3 +94,95 @@ async fn closures_are_revocation_checks_and_see_only_verified_claims() {
         vec![B_ID.to_string(), A_ID.to_string()]
     );
 }
+
+/// A local revocation feed whose answer the test controls (`None` → 500).
+async fn feed_server(list: Arc<std::sync::Mutex<Option<Vec<String>>>>) -> String {
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/revocations",
+        get(move || {
+            let list = list.clone();
+            async move {
+                match list.lock().unwrap().clone() {
+                    Some(ids) => (
+                        StatusCode::OK,
+                        axum::Json(json!({ "sessions": ids, "window_seconds": 960 })),
+                    )
+                        .into_response(),
+                    None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/revocations")
+}
+
+use axum::response::IntoResponse as _;
+
+/// Waits (bounded) until the verifier's answer for `token` is `want_ok`.
+async fn until(verifier: &Verifier, token: &str, want_ok: bool) {
+    let start = std::time::Instant::now();
+    while verifier.verify(token).await.is_ok() != want_ok {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "feed did not take effect"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revocation_feed_ends_tokens_within_an_interval_and_survives_outages() {
+    bounded(10, async {
+        let list = Arc::new(std::sync::Mutex::new(Some(Vec::<String>::new())));
+        let url = feed_server(list.clone()).await;
+        let feed =
+            tessera_verify::RevocationFeed::start(url, std::time::Duration::from_millis(100))
+                .unwrap();
+        let verifier = verifier_with(&feed.sessions());
+        let token = hs_token(A_ID);
+        assert_accepted(&verifier, &token).await;
+
+        *list.lock().unwrap() = Some(vec![format!("sid-{A_ID}")]);
+        until(&verifier, &token, false).await;
+        assert_refused(&verifier, &token, VerifyError::Revoked).await;
+
+        // the auth server fails: the last list stays in force
+        *list.lock().unwrap() = None;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_refused(&verifier, &token, VerifyError::Revoked).await;
+
+        // the session ages out of the feed: its tokens (if unexpired) verify again
+        *list.lock().unwrap() = Some(vec![]);
+        until(&verifier, &token, true).await;
+    })
+    .await;
+}
+
+#[test]
+fn a_revocation_feed_needs_an_http_url_and_a_sane_interval() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert!(
+            tessera_verify::RevocationFeed::start("ftp://x/y", std::time::Duration::from_secs(1))
+                .is_err()
+        );
+        assert!(
+            tessera_verify::RevocationFeed::start("not a url", std::time::Duration::from_secs(1))
+                .is_err()
+        );
+        assert!(
+            tessera_verify::RevocationFeed::start(
+                "http://127.0.0.1:9/r",
+                std::time::Duration::from_millis(10)
+            )
+            .is_err()
+        );
+    });
+}
