@@ -1,0 +1,24 @@
+//! Black-box tests of the auth server over real HTTP: each test starts the server on
+//! 127.0.0.1:0 with a fresh SQLite file (see `helpers`) and checks the Better Auth 1.7 wire
+//! contract recorded in `better-auth-protocol.md` §1–§8.
+//!
+//! One module per area; each says what belongs in it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod bad_input;
+mod bearer;
+mod cookies;
+mod get_session;
+mod jwt;
+mod origin;
+mod passwords;
+mod persistence;
+mod routing;
+mod sessions;
+mod sign_in;
+mod sign_out;
+mod sign_up;
+mod token;
