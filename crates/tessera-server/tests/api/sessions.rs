@@ -243,3 +243,25 @@ async fn only_the_sha256_digest_of_a_session_token_is_stored() {
         "the raw token appears nowhere in the database files"
     );
 }
+
+#[tokio::test]
+async fn a_session_used_every_day_still_ends_at_the_absolute_lifetime() {
+    let app = spawn_app().await;
+    let user = app.signed_up_user().await;
+    let max = app.settings.session_max_lifetime;
+    let days = max.as_secs() / 86_400;
+
+    for day in 1..days {
+        app.clock.advance(DAY);
+        let session = app.session_json(&user.by_cookie()).await;
+        assert_eq!(session["user"]["id"], user.id.as_str(), "day {day}");
+        let expires = session["session"]["expiresAt"].as_str().unwrap().to_owned();
+        assert!(
+            expires <= iso(app.t0 + i64::try_from(max.as_millis()).unwrap()),
+            "day {day}: {expires}"
+        );
+    }
+    app.clock.advance(DAY);
+
+    assert_eq!(app.session_json(&user.by_cookie()).await, Value::Null);
+}
