@@ -64,7 +64,7 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
                 return Ok(Fields::default());
             }
             match serde_json::from_slice::<Value>(&bytes) {
-                Ok(Value::Object(map)) => Ok(Fields(map)),
+                Ok(Value::Object(map)) => Ok(Fields(map, false)),
                 Ok(other) => Err(ApiError::validation(format!(
                     "[body] Invalid input: expected object, received {}",
                     type_name(Some(&other))
@@ -76,16 +76,10 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
             }
         }
         Some("application/x-www-form-urlencoded") if allow_form => {
-            let mut map = Map::new();
-            for (k, v) in form_urlencoded::parse(&bytes) {
-                let value = match v.as_ref() {
-                    "true" => Value::Bool(true),
-                    "false" => Value::Bool(false),
-                    _ => Value::String(v.into_owned()),
-                };
-                map.insert(k.into_owned(), value);
-            }
-            Ok(Fields(map))
+            let map = form_urlencoded::parse(&bytes)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            Ok(Fields(map, true))
         }
         Some(other) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -119,9 +113,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonOrFormBody {
     }
 }
 
-/// The fields of an object body.
+/// The fields of an object body. The flag is set for form-encoded bodies: every value there
+/// is text, and only fields read as booleans turn `true`/`false` into one (so a user named
+/// "true" stays a string).
 #[derive(Debug, Default)]
-pub struct Fields(pub Map<String, Value>);
+pub struct Fields(pub Map<String, Value>, bool);
 
 fn type_name(v: Option<&Value>) -> &'static str {
     match v {
@@ -160,11 +156,14 @@ impl Fields {
         }
     }
 
-    /// An optional boolean field.
+    /// An optional boolean field (in a form body, the text `true` or `false`).
     pub fn opt_bool(&self, name: &str) -> ApiResult<Option<bool>> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) if self.1 && (s == "true" || s == "false") => {
+                Ok(Some(s == "true"))
+            }
             other => Err(expected(name, "boolean", other)),
         }
     }
