@@ -255,3 +255,48 @@ async fn sign_up_without_a_name_is_a_validation_error_naming_the_field() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn form_values_are_text_even_when_they_read_true_or_false() {
+    let app = spawn_app().await;
+
+    let res = app
+        .request(reqwest::Method::POST, "/api/auth/sign-up/email")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            "name=true&email=truthy%40example.com&password=correct+horse+battery&rememberMe=false",
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        set_cookies(&res).len(),
+        2,
+        "rememberMe=false still reads as a boolean"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["user"]["name"], "true");
+}
+
+#[tokio::test]
+async fn a_form_remember_me_that_is_not_a_boolean_is_a_validation_error() {
+    let app = spawn_app().await;
+
+    let res = app
+        .request(reqwest::Method::POST, "/api/auth/sign-up/email")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=n&email=maybe%40example.com&password=correct+horse+battery&rememberMe=maybe")
+        .send()
+        .await
+        .unwrap();
+
+    assert_error_exact(
+        res,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+        "[body.rememberMe] Invalid input: expected boolean, received string",
+    )
+    .await;
+}
