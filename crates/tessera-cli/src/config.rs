@@ -146,8 +146,10 @@ impl ServeArgs {
         s.access_token_ttl = self.access_token_ttl;
         s.trusted_origins = self
             .trusted_origins
-            .into_iter()
-            .filter(|o| !o.trim().is_empty())
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
             .collect();
         s.trusted_proxies = self
             .trusted_proxies
