@@ -435,3 +435,39 @@ async fn migrate_creates_the_database_and_is_idempotent() {
 
     assert!(dir.path().join("m.db").is_file());
 }
+
+#[tokio::test]
+async fn trusted_origins_may_be_listed_with_spaces_after_the_commas() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let server = serve(
+        dir.path(),
+        &[],
+        &[
+            ("TESSERA_SECRET", SECRET),
+            (
+                "TESSERA_TRUSTED_ORIGINS",
+                "https://app.example.test, https://admin.example.test",
+            ),
+        ],
+    )
+    .await;
+
+    let res = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/auth/sign-in/email", server.url),
+        )
+        .header("origin", "https://admin.example.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://admin.example.test")
+    );
+    server.stop().await;
+}
