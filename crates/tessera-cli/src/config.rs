@@ -85,6 +85,10 @@ pub(crate) struct ServeArgs {
     /// beside --jwks-url). Polled every second so signed-out sessions' tokens stop working.
     #[arg(long, env = "TESSERA_REVOCATIONS_URL")]
     pub(crate) revocations_url: Option<String>,
+    /// With --role api: least time between JWKS refetches caused by an unknown key id (keep
+    /// it below the auth server's --key-activation-delay).
+    #[arg(long, env = "TESSERA_JWKS_COOLDOWN", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) jwks_cooldown: Duration,
     /// Session lifetime (sliding).
     #[arg(long, env = "TESSERA_SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub(crate) session_ttl: Duration,
@@ -94,6 +98,10 @@ pub(crate) struct ServeArgs {
     /// How long after a refresh the same refresh credential may be presented again (≤ 10s).
     #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub(crate) refresh_grace: Duration,
+    /// How long a key added by `tessera keys rotate` is published before it starts signing
+    /// (every instance and remote verifier learns it first).
+    #[arg(long, env = "TESSERA_KEY_ACTIVATION_DELAY", default_value = "60s", value_parser = parse_duration)]
+    pub(crate) key_activation_delay: Duration,
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
@@ -160,6 +168,8 @@ impl ServeArgs {
         s.issuer = self.jwt_issuer;
         s.audience = self.jwt_audience;
         s.revocations_url = self.revocations_url;
+        s.jwks_cooldown = self.jwks_cooldown;
+        s.key_activation_delay = self.key_activation_delay;
         s.session_ttl = self.session_ttl;
         s.session_max_lifetime = self.session_max_lifetime;
         s.refresh_grace = self.refresh_grace;

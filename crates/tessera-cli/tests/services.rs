@@ -5,126 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::{Value, json};
-
-const SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
-const JWT_SECRET: &str = "shared-hs256-secret-for-backends-0123456789";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `tessera serve` with `args` in `dir` and waits (≤ 20 s) until /readyz answers.
-async fn start(dir: &Path, db: &str, args: &[&str]) -> Server {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("serve")
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .args(["--base-url", &base])
-        .args([
-            "--database-url",
-            &format!("sqlite://{}", dir.join(db).display()),
-        ])
-        .args(args)
-        .env("TESSERA_SECRET", SECRET)
-        .env("TESSERA_LOG", "warn")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let server = Server { child, base };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server on {} did not become ready",
-            server.base
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-struct Session {
-    user_id: String,
-    session_token: String,
-}
-
-async fn sign_up(auth: &Server, email: &str) -> Session {
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/auth/sign-up/email", auth.base))
-        .json(&json!({"name": "Sam", "email": email, "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    Session {
-        user_id: body["user"]["id"].as_str().unwrap().to_owned(),
-        session_token: body["token"].as_str().unwrap().to_owned(),
-    }
-}
-
-async fn access_token(auth: &Server, s: &Session) -> String {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/auth/token", auth.base))
-        .bearer_auth(&s.session_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn get_tasks(api: &Server, user_id: &str, jwt: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(format!("{}/api/{user_id}/tasks", api.base))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn tamper(jwt: &str) -> String {
-    let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut claims: Value = serde_json::from_slice(&b64.decode(&parts[1]).unwrap()).unwrap();
-    claims["email"] = json!("mallory@x.test");
-    parts[1] = b64.encode(serde_json::to_vec(&claims).unwrap());
-    parts.join(".")
-}
+use support::*;
 
 #[tokio::test]
 async fn tasks_api_in_its_own_process_verifies_through_the_auth_servers_jwks() {

@@ -177,7 +177,9 @@ fn tasks_verifier(
     let (mut issuer, mut audience) = (settings.issuer(), settings.audience());
     match (&settings.role, keys) {
         (Role::Api(ApiKeys::Jwks(url)), _) => {
-            b = b.remote_jwks(url.clone());
+            b = b
+                .remote_jwks(url.clone())
+                .jwks_cooldown(settings.jwks_cooldown);
             // Unless told otherwise, expect tokens from the origin that publishes the keys.
             let origin = settings::origin_of(url).unwrap_or_default();
             issuer = settings.issuer.clone().unwrap_or_else(|| origin.clone());
@@ -322,8 +324,9 @@ async fn sync_revocations(state: &AppState, since: i64) {
 }
 
 /// Background upkeep, once a second: learn which sessions other instances (or the CLI)
-/// ended, so this process refuses their access tokens within about a second; every ten
-/// seconds, pick up signing keys rotated elsewhere; hourly, delete session rows long
+/// ended, so this process refuses their access tokens within about a second; every two
+/// seconds, pick up signing keys rotated elsewhere (and activate a published key when its
+/// activation delay has passed); hourly, delete session rows long
 /// expired or revoked.
 async fn maintain(state: AppState, tasks: Option<tasks::TasksState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -336,7 +339,7 @@ async fn maintain(state: AppState, tasks: Option<tasks::TasksState>) {
         n += 1;
         let since = state.clock().now_ms().saturating_sub(window_ms);
         sync_revocations(&state, since).await;
-        if n.is_multiple_of(10) {
+        if n.is_multiple_of(2) {
             match state.keys().reload(state.store(), state.clock()).await {
                 Ok(true) => {
                     if let Some(t) = &tasks {

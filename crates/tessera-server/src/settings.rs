@@ -99,6 +99,9 @@ pub struct Settings {
     pub session_max_lifetime: Duration,
     /// How long after a refresh the same credential may be presented again (lost responses).
     pub refresh_grace: Duration,
+    /// How long a rotated-in signing key is published before it starts signing, so every
+    /// instance and remote verifier knows it before the first token needs it.
+    pub key_activation_delay: Duration,
     /// Database pool size.
     pub db_max_connections: u32,
     /// How long a request may wait for the database before answering 503.
@@ -113,6 +116,9 @@ pub struct Settings {
     /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
     /// beside the JWKS URL.
     pub revocations_url: Option<String>,
+    /// With `Role::Api` and a JWKS URL: the least time between two refetches caused by an
+    /// unknown key id. Keep it below the auth server's key activation delay.
+    pub jwks_cooldown: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -198,12 +204,14 @@ impl Settings {
             short_session_ttl: Duration::from_secs(24 * 3600),
             session_max_lifetime: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::from_secs(10),
+            key_activation_delay: Duration::from_secs(60),
             db_max_connections: 8,
             db_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             role: Role::All,
             revocations_url: None,
+            jwks_cooldown: Duration::from_secs(30),
         }
     }
 

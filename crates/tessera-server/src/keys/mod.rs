@@ -31,8 +31,53 @@ use tessera_store::{SigningKeyRow, Store, StoreError};
 
 use crate::settings::{JwtAlg, Settings};
 
-/// Grace after a key's last possible token expiry before it leaves the JWKS.
+/// Grace after a key's last possible token expiry before it leaves the JWKS (covers the
+/// verifiers' clock leeway).
 const PUBLISH_GRACE: Duration = Duration::from_secs(60);
+
+/// Which key signs and which keys are published, at `now_ms`.
+#[derive(Debug)]
+struct Plan<'a> {
+    active: &'a SigningKeyRow,
+    published: Vec<&'a SigningKeyRow>,
+}
+
+/// The key lifecycle, as a pure function of the stored rows and the time:
+///
+/// * A new key is **published at once** but only **signs** once it is `activation_delay`
+///   old, so every verifier (other instances, remote JWKS caches) can learn it first. Until
+///   then the previous key keeps signing. The very first key signs immediately.
+/// * A key stops signing when a newer key becomes active (`retired_at` records when the
+///   newer key was created; it signs until that one activates). Its tokens can live until
+///   `retired_at + activation_delay + ttl`; it stays published until then, plus a grace.
+fn plan(
+    rows: &[SigningKeyRow],
+    alg: JwtAlg,
+    now_ms: i64,
+    activation_delay: Duration,
+    token_life: Duration,
+) -> Option<Plan<'_>> {
+    let delay = i64::try_from(activation_delay.as_millis()).unwrap_or(i64::MAX);
+    let life = i64::try_from(token_life.as_millis()).unwrap_or(i64::MAX);
+    let of_alg: Vec<&SigningKeyRow> = rows.iter().filter(|r| r.alg == alg.as_str()).collect();
+    let oldest = of_alg.iter().min_by_key(|r| r.generation)?;
+    let active = of_alg
+        .iter()
+        .filter(|r| {
+            r.generation == oldest.generation || r.created_at.saturating_add(delay) <= now_ms
+        })
+        .max_by_key(|r| r.generation)?;
+    let published = rows
+        .iter()
+        .rev()
+        .filter(|r| {
+            r.generation >= active.generation
+                || r.retired_at
+                    .is_none_or(|t| t.saturating_add(delay).saturating_add(life) > now_ms)
+        })
+        .collect();
+    Some(Plan { active, published })
+}
 
 /// Errors loading or creating keys.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +128,7 @@ pub struct KeyRing {
     alg: JwtAlg,
     kek: crypt::Kek,
     ttl: Duration,
+    activation_delay: Duration,
     current: RwLock<Arc<KeySnapshot>>,
 }
 
@@ -117,6 +163,7 @@ impl KeyRing {
                 alg: JwtAlg::HS256,
                 kek,
                 ttl: settings.access_token_ttl,
+                activation_delay: settings.key_activation_delay,
                 current: RwLock::new(Arc::new(KeySnapshot {
                     active: Arc::new(active),
                     jwks_json: Arc::from(r#"{"keys":[]}"#),
@@ -128,6 +175,7 @@ impl KeyRing {
             alg: settings.jwt_alg,
             kek,
             ttl: settings.access_token_ttl,
+            activation_delay: settings.key_activation_delay,
             current: RwLock::new(Arc::new(KeySnapshot {
                 active: Arc::new(ActiveKey {
                     kid: None,
@@ -140,10 +188,7 @@ impl KeyRing {
         };
         for _ in 0..5 {
             let rows = store.signing_keys().await?;
-            if rows
-                .iter()
-                .any(|r| r.retired_at.is_none() && r.alg == ring.alg.as_str())
-            {
+            if rows.iter().any(|r| r.alg == ring.alg.as_str()) {
                 ring.install(&rows, clock)?;
                 return Ok(ring);
             }
@@ -213,21 +258,20 @@ impl KeyRing {
     }
 
     fn install(&self, rows: &[SigningKeyRow], clock: &dyn Clock) -> Result<(), KeyError> {
-        let now = clock.now_ms();
-        let ttl_ms = i64::try_from((self.ttl + PUBLISH_GRACE).as_millis()).unwrap_or(i64::MAX);
-        let active_row = rows
+        let plan = plan(
+            rows,
+            self.alg,
+            clock.now_ms(),
+            self.activation_delay,
+            self.ttl + PUBLISH_GRACE,
+        )
+        .ok_or(KeyError::Contention)?;
+        let active = self.decrypt(plan.active)?;
+        let keys: Vec<serde_json::Value> = plan
+            .published
             .iter()
-            .filter(|r| r.retired_at.is_none() && r.alg == self.alg.as_str())
-            .max_by_key(|r| r.generation)
-            .ok_or(KeyError::Contention)?;
-        let active = self.decrypt(active_row)?;
-        let mut keys = Vec::new();
-        for r in rows.iter().rev() {
-            let published = r.retired_at.is_none_or(|t| t.saturating_add(ttl_ms) > now);
-            if published && let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.public_jwk) {
-                keys.push(v);
-            }
-        }
+            .filter_map(|r| serde_json::from_str(&r.public_jwk).ok())
+            .collect();
         let jwks = serde_json::to_string(&json!({ "keys": keys }))
             .unwrap_or_else(|_| r#"{"keys":[]}"#.into());
         let snapshot = KeySnapshot {
@@ -318,5 +362,83 @@ impl KeyRing {
             created_at: clock.now_ms(),
             retired_at: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn row(generation: i64, created_at: i64, retired_at: Option<i64>) -> SigningKeyRow {
+        SigningKeyRow {
+            kid: format!("k{generation}"),
+            generation,
+            alg: "EdDSA".into(),
+            public_jwk: "{}".into(),
+            private_key: String::new(),
+            created_at,
+            retired_at,
+        }
+    }
+
+    fn at(rows: &[SigningKeyRow], now: i64) -> (String, Vec<String>) {
+        let p = plan(
+            rows,
+            JwtAlg::EdDSA,
+            now,
+            Duration::from_secs(60),
+            Duration::from_secs(16 * 60),
+        )
+        .unwrap_or_else(|| unreachable!());
+        (
+            p.active.kid.clone(),
+            p.published.iter().map(|r| r.kid.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn the_first_key_signs_at_once() {
+        assert_eq!(at(&[row(1, 0, None)], 0), ("k1".into(), vec!["k1".into()]));
+    }
+
+    #[test]
+    fn a_rotated_key_is_published_before_it_signs_and_the_old_one_lingers_until_its_tokens_expire()
+    {
+        // k2 created at minute 100; k1 marked retired then
+        let rows = [row(1, 0, Some(100 * MIN)), row(2, 100 * MIN, None)];
+        assert_eq!(
+            at(&rows, 100 * MIN),
+            ("k1".into(), vec!["k2".into(), "k1".into()]),
+            "published, not yet signing"
+        );
+        assert_eq!(
+            at(&rows, 101 * MIN - 1),
+            ("k1".into(), vec!["k2".into(), "k1".into()])
+        );
+        assert_eq!(
+            at(&rows, 101 * MIN),
+            ("k2".into(), vec!["k2".into(), "k1".into()]),
+            "activation after 60 s"
+        );
+        // k1 signed until minute 101; its last tokens expire at 101 + 15 (+ 1 grace)
+        assert_eq!(
+            at(&rows, 117 * MIN - 1).1,
+            vec!["k2".to_string(), "k1".into()]
+        );
+        assert_eq!(
+            at(&rows, 117 * MIN).1,
+            vec!["k2".to_string()],
+            "then it leaves the JWKS"
+        );
+    }
+
+    #[test]
+    fn other_algorithms_never_sign() {
+        let mut rs = row(1, 0, Some(10));
+        rs.alg = "RS256".into();
+        let rows = [rs, row(2, 10, None)];
+        assert_eq!(at(&rows, 10).0, "k2");
     }
 }
