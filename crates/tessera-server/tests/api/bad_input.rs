@@ -664,3 +664,32 @@ async fn hostile_headers_never_produce_a_5xx() {
         }
     }
 }
+
+#[tokio::test]
+async fn get_endpoints_ignore_whatever_body_they_are_sent() {
+    let app = spawn_app().await;
+    let user = app.signed_up_user().await;
+
+    for path in [
+        "/api/auth/get-session",
+        "/api/auth/token",
+        "/api/auth/jwks",
+        "/api/auth/ok",
+    ] {
+        for (ct, body) in [
+            ("application/json", "{not json"),
+            ("text/plain", "hello"),
+            ("application/x-www-form-urlencoded", "a=%ZZ"),
+        ] {
+            let res = app
+                .request(Method::GET, path)
+                .header("cookie", &user.cookie)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path} with {ct}");
+        }
+    }
+}
