@@ -98,7 +98,9 @@ def test_wrong_audience_issuer_algorithm_and_tampering_are_rejected(asymmetric):
     other = "ES256" if alg == "EdDSA" else "EdDSA"
     with pytest.raises(jwt.InvalidAlgorithmError):
         jwt.decode(token, key, algorithms=[other], issuer=server.base_url, audience=server.base_url)
-    forged = change_one_payload_char(token, f'"sub":"{user["id"]}"', f'"sub":"{user["id"][:-1]}0"')
+    other_last = "1" if user["id"].endswith("0") else "0"
+    forged = change_one_payload_char(token, f'"sub":"{user["id"]}"', f'"sub":"{user["id"][:-1]}{other_last}"')
+    assert forged != token
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(forged, key, algorithms=[alg], issuer=server.base_url, audience=server.base_url)
 
