@@ -71,7 +71,8 @@ pub fn build_app(services: &Services) -> Router {
     let router = router
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz).with_state(services.store.clone()))
-        .fallback(not_found);
+        .fallback(not_found)
+        .method_not_allowed_fallback(http::error::method_not_allowed);
     http::layers::apply(
         router,
         &services.settings.all_trusted_origins(),

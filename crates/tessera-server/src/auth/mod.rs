@@ -38,7 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", post(sign_out))
         .route("/get-session", get(get_session).post(get_session_post))
         .route("/ok", get(ok))
-        .method_not_allowed_fallback(crate::http::error::method_not_allowed)
 }
 
 async fn ok() -> Json<serde_json::Value> {

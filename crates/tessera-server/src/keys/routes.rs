@@ -18,7 +18,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/jwks", get(jwks))
         .route("/token", get(token))
-        .method_not_allowed_fallback(crate::http::error::method_not_allowed)
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
