@@ -139,11 +139,9 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 impl ServeArgs {
     /// Resolves defaults (base URL, development secret) and validates.
     pub(crate) fn into_settings(self) -> anyhow::Result<Settings> {
-        let secret = match self.secret {
-            Some(s) => s.into_bytes(),
-            None => dev_secret(&self.database_url)?,
-        };
-        let mut s = Settings::new_dev(secret);
+        // Validate everything else before a development secret is written to disk.
+        let given_secret = self.secret.map(String::into_bytes);
+        let mut s = Settings::new_dev(given_secret.clone().unwrap_or_else(|| vec![0; 32]));
         s.bind = self.bind;
         s.base_url = self
             .base_url
@@ -187,6 +185,15 @@ impl ServeArgs {
             },
         };
         s.validate()?;
+        if given_secret.is_none() {
+            s.secret = dev_secret(&s.database_url)?.into();
+        }
+        if s.base_url.contains("://0.0.0.0") || s.base_url.contains("://[::]") {
+            tracing::warn!(
+                base_url = %s.base_url,
+                "the base URL is an unspecified address: browsers' Origin headers and JWT issuers will not match it; set --base-url to the public URL"
+            );
+        }
         Ok(s)
     }
 }

@@ -174,6 +174,10 @@ async fn keys(action: KeysAction) -> anyhow::Result<()> {
         }
         KeysAction::Rotate(args) => {
             let settings = args.into_settings()?;
+            anyhow::ensure!(
+                settings.jwt_alg != tessera_server::JwtAlg::HS256,
+                "HS256 has no signing keys to rotate: change --jwt-secret on the server and on every backend instead"
+            );
             let store = tessera_server::connect_store(&settings).await?;
             let kid = KeyRing::rotate(&*store, &settings, &SystemClock).await?;
             println!(

@@ -292,6 +292,14 @@ async fn serve_refuses_jwt_alg_none() {
 }
 
 #[tokio::test]
+async fn a_refused_configuration_writes_no_development_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = refused_serve(dir.path(), &["--jwt-alg", "none"], &[]).await;
+    assert!(stderr.contains("unknown JWT algorithm"), "{stderr}");
+    assert!(!dir.path().join("tessera.db.secret").exists());
+}
+
+#[tokio::test]
 async fn serve_refuses_an_unusable_base_url() {
     let dir = tempfile::tempdir().unwrap();
 
