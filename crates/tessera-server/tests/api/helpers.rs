@@ -107,6 +107,8 @@ pub(crate) struct TestApp {
     pub(crate) api: reqwest::Client,
     state: AppState,
     db_path: PathBuf,
+    /// With `TESSERA_TEST_BACKEND=postgres`: the fresh database this app uses.
+    pg: Option<Arc<PgDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     // Dropped last: the database file lives in here.
@@ -148,9 +150,13 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> Tes
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.base_url = BASE_URL.into();
     settings.database_url = format!("sqlite://{}", db_path.display());
+    let pg = on_postgres().then(|| Arc::new(PgDatabase::create()));
+    if let Some(pg) = &pg {
+        settings.database_url = pg.url.clone();
+    }
     configure(&mut settings);
     let clock = ManualClock::starting_now();
-    start(settings, clock, db_path, dir)
+    start(settings, clock, db_path, pg, dir)
         .await
         .expect("the server starts")
 }
@@ -159,6 +165,7 @@ async fn start(
     settings: Settings,
     clock: ManualClock,
     db_path: PathBuf,
+    pg: Option<Arc<PgDatabase>>,
     dir: Arc<tempfile::TempDir>,
 ) -> Result<TestApp, StartError> {
     let app = Application::build(settings.clone(), Arc::new(clock.clone())).await?;
@@ -177,6 +184,7 @@ async fn start(
         api: client(false),
         state,
         db_path,
+        pg,
         shutdown: Some(tx),
         server: Some(server),
         _dir: dir,
@@ -366,6 +374,7 @@ impl TestApp {
             settings,
             self.clock.clone(),
             self.db_path.clone(),
+            self.pg.clone(),
             self._dir.clone(),
         )
         .await?;
@@ -394,6 +403,7 @@ impl TestApp {
 
     /// A separate connection pool on the server's SQLite file.
     pub(crate) async fn db(&self) -> sqlx::SqlitePool {
+        assert!(self.pg.is_none(), "db() reads the SQLite file; check stores_in_sqlite_file() first");
         sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
             .connect(&format!("sqlite://{}", self.db_path.display()))
@@ -403,31 +413,57 @@ impl TestApp {
 
     /// Number of rows in a table.
     pub(crate) async fn count(&self, table: &str) -> i64 {
+        let q = format!("SELECT count(*) FROM {table}");
+        if let Some(pg) = &self.pg {
+            let db = pg.pool().await;
+            let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("count rows");
+            db.close().await;
+            return n.0;
+        }
         let db = self.db().await;
-        let n: (i64,) =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(&db)
-                .await
-                .expect("count rows");
+        let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(q))
+            .fetch_one(&db)
+            .await
+            .expect("count rows");
         db.close().await;
         n.0
     }
 
     /// Everything the auth endpoints write, as one comparable string.
     pub(crate) async fn db_snapshot(&self) -> String {
-        let db = self.db().await;
+        // (columns, table) concatenated per row, rows joined in a stable order
+        const PARTS: [(&str, &str); 4] = [
+            ("id || '|' || name || '|' || email || '|' || updated_at", "users"),
+            ("id || '|' || coalesce(password_hash, '') || '|' || updated_at", "accounts"),
+            ("id || '|' || expires_at || '|' || coalesce(revoked_at::text, '')", "sessions"),
+            ("kid", "signing_keys"),
+        ];
         let mut out = String::new();
-        for q in [
-            "SELECT count(*), coalesce(group_concat(id || '|' || name || '|' || email || '|' || updated_at, ';'), '') FROM users",
-            "SELECT count(*), coalesce(group_concat(id || '|' || coalesce(password_hash, '') || '|' || updated_at, ';'), '') FROM accounts",
-            "SELECT count(*), coalesce(group_concat(id || '|' || expires_at || '|' || coalesce(revoked_at, ''), ';'), '') FROM sessions",
-            "SELECT count(*), coalesce(group_concat(kid, ';'), '') FROM signing_keys",
-        ] {
-            let (n, rows): (i64, String) = sqlx::query_as(q).fetch_one(&db).await.expect(q);
+        if let Some(pg) = &self.pg {
+            let db = pg.pool().await;
+            for (cols, table) in PARTS {
+                let q = format!("SELECT count(*), coalesce(string_agg({cols}, ';' ORDER BY 1), '') FROM {table}");
+                let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("snapshot");
+                out.push_str(&format!("{n}:{rows}\n"));
+            }
+            db.close().await;
+            return out;
+        }
+        let db = self.db().await;
+        for (cols, table) in PARTS {
+            let cols = cols.replace("::text", "");
+            let q = format!("SELECT count(*), coalesce(group_concat(v, ';'), '') FROM (SELECT {cols} AS v FROM {table} ORDER BY 1)");
+            let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("snapshot");
             out.push_str(&format!("{n}:{rows}\n"));
         }
         db.close().await;
         out
+    }
+
+    /// Whether this app keeps its data in a SQLite file (tests that read the file itself
+    /// only run then).
+    pub(crate) fn stores_in_sqlite_file(&self) -> bool {
+        self.pg.is_none()
     }
 
     /// The raw bytes of the database and its write-ahead log.
@@ -769,4 +805,69 @@ pub(crate) async fn jwks_json(app: &TestApp) -> Value {
     let res = app.jwks().await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.expect("JWKS JSON")
+}
+
+/// `TESSERA_TEST_BACKEND=postgres` runs the whole suite against PostgreSQL (a fresh
+/// database per test, at `TESSERA_TEST_POSTGRES_URL` or the local server).
+pub(crate) fn on_postgres() -> bool {
+    std::env::var("TESSERA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A fresh PostgreSQL database, dropped with the last app that uses it.
+pub(crate) struct PgDatabase {
+    pub(crate) url: String,
+    name: String,
+    admin: String,
+}
+
+impl PgDatabase {
+    fn create() -> Self {
+        use sqlx::Connection as _;
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let admin = std::env::var("TESSERA_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("tessera_api_{}_{nanos}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let sql = format!("CREATE DATABASE {name}");
+        let admin2 = admin.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let mut c = sqlx::PgConnection::connect(&admin2).await.expect("PostgreSQL for TESSERA_TEST_BACKEND=postgres");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("create database");
+            });
+        })
+        .join()
+        .expect("create the test database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Self { url: format!("{base}/{name}"), name, admin }
+    }
+
+    async fn pool(&self) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url)
+            .await
+            .expect("open the test database")
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            use sqlx::Connection as _;
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut c)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }

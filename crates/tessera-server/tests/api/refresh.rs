@@ -94,6 +94,9 @@ async fn only_digests_of_refresh_credentials_are_stored() {
     let app = spawn_app().await;
     let (_, _, rt0) = refresh_sign_in(&app).await;
     let (_, rt1) = rotated(&app, &rt0).await;
+    if !app.stores_in_sqlite_file() {
+        return; // reads the SQLite file itself; the SQL that writes it is shared with PostgreSQL
+    }
     let bytes = app.db_file_bytes();
     for raw in [&rt0, &rt1] {
         assert!(
