@@ -82,7 +82,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TESSERA_JWKS_URL")]
     pub(crate) jwks_url: Option<String>,
     /// With --role api: the auth server's revocation feed (default: /api/auth/revocations
-    /// beside --jwks-url). Polled every second so signed-out sessions' tokens stop working.
+    /// beside --jwks-url; `none` when the issuer has no feed, e.g. a Better Auth server).
+    /// Polled every second so signed-out sessions' tokens stop working.
     #[arg(long, env = "TESSERA_REVOCATIONS_URL")]
     pub(crate) revocations_url: Option<String>,
     /// With --role api: least time between JWKS refetches caused by an unknown key id (keep

@@ -265,7 +265,8 @@ impl Settings {
     /// The revocation feed a stand-alone tasks API polls, if any.
     pub fn revocation_feed_url(&self) -> Option<String> {
         if let Some(url) = &self.revocations_url {
-            return Some(url.clone());
+            // `none`: the issuer publishes no feed (e.g. a Better Auth server)
+            return (url != "none").then(|| url.clone());
         }
         match &self.role {
             Role::Api(ApiKeys::Jwks(jwks)) => Some(match jwks.strip_suffix("/jwks") {
@@ -359,6 +360,32 @@ mod tests {
         ));
         s.jwt_secret = Some(vec![2; 32].into());
         assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn the_revocation_feed_sits_beside_the_jwks_unless_told_otherwise() {
+        let mut s = Settings::new_dev(vec![1; 32]);
+        assert_eq!(
+            s.revocation_feed_url(),
+            None,
+            "the auth server has no feed to poll"
+        );
+        s.role = Role::Api(ApiKeys::Jwks("http://auth:8080/api/auth/jwks".into()));
+        assert_eq!(
+            s.revocation_feed_url().as_deref(),
+            Some("http://auth:8080/api/auth/revocations")
+        );
+        s.role = Role::Api(ApiKeys::Jwks(
+            "https://auth.example.com/.well-known/jwks.json".into(),
+        ));
+        assert_eq!(
+            s.revocation_feed_url().as_deref(),
+            Some("https://auth.example.com/api/auth/revocations")
+        );
+        s.revocations_url = Some("none".into());
+        assert_eq!(s.revocation_feed_url(), None);
+        s.revocations_url = Some("http://feed/x".into());
+        assert_eq!(s.revocation_feed_url().as_deref(), Some("http://feed/x"));
     }
 
     #[test]

@@ -403,7 +403,10 @@ impl TestApp {
 
     /// A separate connection pool on the server's SQLite file.
     pub(crate) async fn db(&self) -> sqlx::SqlitePool {
-        assert!(self.pg.is_none(), "db() reads the SQLite file; check stores_in_sqlite_file() first");
+        assert!(
+            self.pg.is_none(),
+            "db() reads the SQLite file; check stores_in_sqlite_file() first"
+        );
         sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
             .connect(&format!("sqlite://{}", self.db_path.display()))
@@ -416,7 +419,10 @@ impl TestApp {
         let q = format!("SELECT count(*) FROM {table}");
         if let Some(pg) = &self.pg {
             let db = pg.pool().await;
-            let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("count rows");
+            let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(q))
+                .fetch_one(&db)
+                .await
+                .expect("count rows");
             db.close().await;
             return n.0;
         }
@@ -433,17 +439,31 @@ impl TestApp {
     pub(crate) async fn db_snapshot(&self) -> String {
         // (columns, table) concatenated per row, rows joined in a stable order
         const PARTS: [(&str, &str); 4] = [
-            ("id || '|' || name || '|' || email || '|' || updated_at", "users"),
-            ("id || '|' || coalesce(password_hash, '') || '|' || updated_at", "accounts"),
-            ("id || '|' || expires_at || '|' || coalesce(revoked_at::text, '')", "sessions"),
+            (
+                "id || '|' || name || '|' || email || '|' || updated_at",
+                "users",
+            ),
+            (
+                "id || '|' || coalesce(password_hash, '') || '|' || updated_at",
+                "accounts",
+            ),
+            (
+                "id || '|' || expires_at || '|' || coalesce(revoked_at::text, '')",
+                "sessions",
+            ),
             ("kid", "signing_keys"),
         ];
         let mut out = String::new();
         if let Some(pg) = &self.pg {
             let db = pg.pool().await;
             for (cols, table) in PARTS {
-                let q = format!("SELECT count(*), coalesce(string_agg({cols}, ';' ORDER BY 1), '') FROM {table}");
-                let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("snapshot");
+                let q = format!(
+                    "SELECT count(*), coalesce(string_agg({cols}, ';' ORDER BY 1), '') FROM {table}"
+                );
+                let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q))
+                    .fetch_one(&db)
+                    .await
+                    .expect("snapshot");
                 out.push_str(&format!("{n}:{rows}\n"));
             }
             db.close().await;
@@ -452,8 +472,13 @@ impl TestApp {
         let db = self.db().await;
         for (cols, table) in PARTS {
             let cols = cols.replace("::text", "");
-            let q = format!("SELECT count(*), coalesce(group_concat(v, ';'), '') FROM (SELECT {cols} AS v FROM {table} ORDER BY 1)");
-            let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_one(&db).await.expect("snapshot");
+            let q = format!(
+                "SELECT count(*), coalesce(group_concat(v, ';'), '') FROM (SELECT {cols} AS v FROM {table} ORDER BY 1)"
+            );
+            let (n, rows): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(q))
+                .fetch_one(&db)
+                .await
+                .expect("snapshot");
             out.push_str(&format!("{n}:{rows}\n"));
         }
         db.close().await;
@@ -829,20 +854,36 @@ impl PgDatabase {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let name = format!("tessera_api_{}_{nanos}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "tessera_api_{}_{nanos}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
         let sql = format!("CREATE DATABASE {name}");
         let admin2 = admin.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
-                let mut c = sqlx::PgConnection::connect(&admin2).await.expect("PostgreSQL for TESSERA_TEST_BACKEND=postgres");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("create database");
+                let mut c = sqlx::PgConnection::connect(&admin2)
+                    .await
+                    .expect("PostgreSQL for TESSERA_TEST_BACKEND=postgres");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut c)
+                    .await
+                    .expect("create database");
             });
         })
         .join()
         .expect("create the test database");
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        Self { url: format!("{base}/{name}"), name, admin }
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+            admin,
+        }
     }
 
     async fn pool(&self) -> sqlx::PgPool {
@@ -859,12 +900,19 @@ impl Drop for PgDatabase {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
             use sqlx::Connection as _;
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async {
                 if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut c)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
                 }
             });
         })
