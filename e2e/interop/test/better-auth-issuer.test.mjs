@@ -65,7 +65,7 @@ describe('Tessera --role api accepts JWTs from a real Better Auth server', () =>
 
   before(async () => {
     ba = await startBetterAuth();
-    api = await startTessera({ args: ['--role', 'api', '--jwks-url', `${ba.baseURL}/api/auth/jwks`] });
+    api = await startTessera({ args: ['--role', 'api', '--jwks-url', `${ba.baseURL}/api/auth/jwks`, '--revocations-url', 'none'] });
     alice = await baSignUp(ba.baseURL, 'Alice');
     bob = await baSignUp(ba.baseURL, 'Bob');
     // one token through the session cookie, one through the bearer plugin
