@@ -9,6 +9,8 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
+use tessera_server::http::rate_limit::RateLimits;
+use tessera_server::settings::SignUpResponse;
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
 
 /// Log output format.
@@ -31,6 +33,16 @@ pub(crate) enum RoleArg {
     Auth,
     /// Only the tasks API; tokens are verified with --jwks-url or the HS256 --jwt-secret.
     Api,
+}
+
+/// How sign-up answers a taken email.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub(crate) enum SignUpArg {
+    /// 422 USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL (tells anyone the address has an account).
+    #[default]
+    Reveal,
+    /// The same answer for taken and new emails.
+    Generic,
 }
 
 /// Options shared by `serve`, `migrate` and `keys`.
@@ -103,6 +115,14 @@ pub(crate) struct ServeArgs {
     /// (every instance and remote verifier learns it first).
     #[arg(long, env = "TESSERA_KEY_ACTIVATION_DELAY", default_value = "60s", value_parser = parse_duration)]
     pub(crate) key_activation_delay: Duration,
+    /// Rate limits: `on` (the documented defaults), `off`, or overrides such as
+    /// `sign-in=30/1m,sign-in-failures=5/5m,sign-in-failures-per-account=100/1h,sign-up=20/10m,refresh=60/1m,change-password=10/10m,token=120/1m`.
+    #[arg(long, env = "TESSERA_RATE_LIMITS", default_value = "on")]
+    pub(crate) rate_limits: String,
+    /// How sign-up answers a taken email: `reveal` (422, as Better Auth; sign-up signs in) or
+    /// `generic` (the same 200 for taken and new emails; people sign in afterwards).
+    #[arg(long, env = "TESSERA_SIGN_UP_RESPONSE", value_enum, default_value_t = SignUpArg::Reveal)]
+    pub(crate) sign_up_response: SignUpArg,
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
@@ -166,6 +186,11 @@ impl ServeArgs {
             .collect::<anyhow::Result<_>>()?;
         s.issuer = self.jwt_issuer;
         s.audience = self.jwt_audience;
+        s.rate_limits = RateLimits::parse(&self.rate_limits).map_err(anyhow::Error::msg)?;
+        s.sign_up_response = match self.sign_up_response {
+            SignUpArg::Reveal => SignUpResponse::Reveal,
+            SignUpArg::Generic => SignUpResponse::Generic,
+        };
         s.revocations_url = self.revocations_url;
         s.jwks_cooldown = self.jwks_cooldown;
         s.key_activation_delay = self.key_activation_delay;

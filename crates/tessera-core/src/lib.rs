@@ -5,6 +5,7 @@
 //! within the length policy and NFKC-normalised, a [`SessionToken`] never prints itself.
 
 pub mod clock;
+pub mod common;
 pub mod cookie;
 pub mod email;
 pub mod id;

@@ -351,6 +351,9 @@ async fn maintain(state: AppState, tasks: Option<tasks::TasksState>) {
                 Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
             }
         }
+        if n.is_multiple_of(60) {
+            state.limiter().sweep();
+        }
         if n.is_multiple_of(3600) {
             // keep revoked rows a day so revocation feeds and audits can still see them
             let before = state.clock().now_ms() - 24 * 3600 * 1000;

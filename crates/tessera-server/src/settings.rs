@@ -44,6 +44,22 @@ impl std::str::FromStr for JwtAlg {
     }
 }
 
+/// How sign-up answers an email that is already registered.
+///
+/// `Reveal` (the default, as Better Auth): 422 `USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL`, and a
+/// new account is signed in at once. Friendly, but anyone can test whether an address has an
+/// account (rate-limited per client IP). `Generic`: every sign-up answers 200 with
+/// `token: null` and a user object — a real one for a new account, a synthetic one for a
+/// taken email — after the same hashing work, and nobody is signed in by sign-up; people sign
+/// in afterwards. Use it when the list of your users is itself sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpResponse {
+    /// Tell the visitor the email is taken.
+    Reveal,
+    /// Answer taken and new emails alike.
+    Generic,
+}
+
 /// Which halves of the product this process serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
@@ -112,6 +128,10 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Which routes this process serves.
     pub role: Role,
+    /// Rate limits on sign-in, sign-up, refresh, change-password and token.
+    pub rate_limits: crate::http::rate_limit::RateLimits,
+    /// How sign-up answers an email that is already registered.
+    pub sign_up_response: SignUpResponse,
     /// With `Role::Api`: the auth server's revocation feed, polled every second so access
     /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
     /// beside the JWKS URL.
@@ -139,6 +159,8 @@ impl std::fmt::Debug for Settings {
             .field("trusted_origins", &self.trusted_origins)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("role", &self.role)
+            .field("rate_limits", &self.rate_limits)
+            .field("sign_up_response", &self.sign_up_response)
             .finish_non_exhaustive()
     }
 }
@@ -210,6 +232,8 @@ impl Settings {
             request_timeout: Duration::from_secs(15),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             role: Role::All,
+            rate_limits: crate::http::rate_limit::RateLimits::default(),
+            sign_up_response: SignUpResponse::Reveal,
             revocations_url: None,
             jwks_cooldown: Duration::from_secs(30),
         }

@@ -29,6 +29,7 @@ struct Inner {
     /// memory (19 MiB each) and the blocking pool.
     hash_permits: Semaphore,
     trusted_origins: Vec<String>,
+    limiter: crate::http::rate_limit::RateLimiter,
     /// Sessions ended in this process; the in-process tasks API refuses their tokens at once.
     revoked: tessera_verify::RevokedSessions,
     /// Sessions this process ended in the last seconds, with when (unix ms). A rebuild of
@@ -50,9 +51,12 @@ impl AppState {
         let trusted_origins = settings.all_trusted_origins();
         let permits = settings.hash_concurrency.max(1);
         let refresh_keys = crate::sessions::RefreshKeys::derive(settings.secret.expose_secret());
+        let limiter =
+            crate::http::rate_limit::RateLimiter::new(settings.rate_limits.clone(), clock.clone());
         Self(Arc::new(Inner {
             cookies,
             refresh_keys,
+            limiter,
             hasher: PasswordHasher::default(),
             hash_permits: Semaphore::new(permits),
             trusted_origins,
@@ -93,6 +97,11 @@ impl AppState {
     /// The cookie signer.
     pub fn cookies(&self) -> &CookieSigner {
         &self.0.cookies
+    }
+
+    /// The rate limiter.
+    pub fn limiter(&self) -> &crate::http::rate_limit::RateLimiter {
+        &self.0.limiter
     }
 
     /// Derives refresh-credential successors.

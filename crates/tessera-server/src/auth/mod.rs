@@ -20,7 +20,9 @@ pub use self::session::Current;
 use self::session::{Lookup, Source};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
+use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
+use crate::settings::SignUpResponse;
 use crate::state::AppState;
 
 /// Longest display name accepted, in characters.
@@ -166,6 +168,29 @@ fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
     }
 }
 
+/// `{"token": null, "user": …}` and no cookie: the answer of generic sign-up mode, for new
+/// and taken emails alike.
+fn generic_sign_up_answer(user: &User) -> Response {
+    let mut h = HeaderMap::new();
+    no_store(&mut h);
+    (
+        h,
+        Json(json!({ "token": null, "user": UserDto::from(user) })),
+    )
+        .into_response()
+}
+
+/// Refuses passwords from the common-password list (and its patterns).
+pub(crate) fn refuse_common(password: &Password) -> ApiResult<()> {
+    if tessera_core::common::is_common(password) {
+        return Err(ApiError::bad_request(
+            "PASSWORD_COMPROMISED",
+            "This password is too common. Choose a less predictable one.",
+        ));
+    }
+    Ok(())
+}
+
 async fn sign_up(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -174,6 +199,7 @@ async fn sign_up(
     JsonOrFormBody(fields): JsonOrFormBody,
 ) -> ApiResult<Response> {
     origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
+    state.limiter().hit(Rule::SignUp, &client_key(ip))?;
     // Schema first (zod's order: every field's type), then the semantic checks.
     let name = parse_name(&fields)?;
     let raw_email = fields.string("email")?;
@@ -184,9 +210,11 @@ async fn sign_up(
     let email = Email::parse(raw_email)
         .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
     let password = Password::new(raw_password).map_err(password_error)?;
+    refuse_common(&password)?;
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
     let hash = state.hash_password(password).await?;
+    let generic = state.settings().sign_up_response == SignUpResponse::Generic;
     let new_user = NewUser {
         id: new_id(),
         name,
@@ -196,6 +224,22 @@ async fn sign_up(
     };
     let user = match state.store().create_user(&new_user, &hash).await {
         Ok(u) => u,
+        Err(StoreError::Conflict("users_email_key")) if generic => {
+            // The same answer as for a new account, with a user that does not exist.
+            let now = state.clock().now_ms();
+            let synthetic = User {
+                id: new_id(),
+                name: new_user.name.clone(),
+                email: new_user.email.clone(),
+                email_verified: false,
+                image: new_user.image.clone(),
+                created_at: now,
+                updated_at: now,
+                disabled_at: None,
+            };
+            tracing::info!(event = "sign_up_duplicate", ip = ?ip.0, "sign-up for a taken email (generic answer)");
+            return Ok(generic_sign_up_answer(&synthetic));
+        }
         Err(StoreError::Conflict("users_email_key")) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -205,7 +249,10 @@ async fn sign_up(
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(event = "sign_up", user_id = %user.id, "user signed up");
+    tracing::info!(event = "sign_up", user_id = %user.id, ip = ?ip.0, "user signed up");
+    if generic {
+        return Ok(generic_sign_up_answer(&user));
+    }
     if want_refresh {
         return refresh_grant(&state, &user, ip, &headers).await;
     }
@@ -222,6 +269,8 @@ async fn sign_in(
     JsonOrFormBody(fields): JsonOrFormBody,
 ) -> ApiResult<Response> {
     origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
+    let client = client_key(ip);
+    state.limiter().hit(Rule::SignIn, &client)?;
     let raw_email = fields.string("email")?;
     let raw_password = fields.string("password")?;
     let callback = fields.opt_string("callbackURL")?.map(str::to_owned);
@@ -233,6 +282,15 @@ async fn sign_in(
         }
     })?;
     let password = Password::candidate(raw_password).map_err(password_error)?;
+    // Failed attempts against this account, from this client and from everywhere: taken
+    // before the password is checked, given back on success (see http::rate_limit).
+    let per_client = format!("{}|{client}", email.as_str());
+    let limiter = state.limiter();
+    limiter.hit(Rule::SignInFailuresPerClient, &per_client)?;
+    if let Err(e) = limiter.hit(Rule::SignInFailuresPerAccount, email.as_str()) {
+        limiter.refund(Rule::SignInFailuresPerClient, &per_client);
+        return Err(e);
+    }
 
     let found = state
         .store()
@@ -252,6 +310,8 @@ async fn sign_in(
             "Invalid email or password",
         ));
     };
+    limiter.refund(Rule::SignInFailuresPerClient, &per_client);
+    limiter.refund(Rule::SignInFailuresPerAccount, email.as_str());
     if needs_rehash {
         // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.
         let hash = state.hash_password(password).await?;

@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod error;
 pub mod layers;
 pub mod origin;
+pub mod rate_limit;
 
 pub use body::{Fields, JsonBody, JsonOrFormBody};
 pub use error::{ApiError, ApiResult};

@@ -11,6 +11,8 @@ use tessera_store::{Session, User};
 
 use super::AccessClaims;
 use crate::http::ApiResult;
+use crate::http::client_ip::ClientIp;
+use crate::http::rate_limit::{Rule, client_key};
 use crate::state::AppState;
 
 /// Routes under `/api/auth`.
@@ -39,7 +41,12 @@ async fn jwks(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+async fn token(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    state.limiter().hit(Rule::Token, &client_key(ip))?;
     let (current, _) = crate::auth::require_session(&state, &headers).await?;
     let jwt = mint(&state, &current.user, &current.session);
     Ok((

@@ -28,6 +28,7 @@ use crate::auth::dto::{SessionDto, UserDto};
 use crate::auth::{self, Current};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
+use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::state::AppState;
 
@@ -183,10 +184,12 @@ async fn change_password(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     check_origin(&state, &method, &headers)?;
+    state.limiter().hit(Rule::ChangePassword, &client_key(ip))?;
     let raw_new = body.string("newPassword")?;
     let raw_current = body.string("currentPassword")?;
     let rotate_current = body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
     let new_password = Password::new(raw_new).map_err(password_error)?;
+    auth::refuse_common(&new_password)?;
     let current_password = Password::candidate(raw_current).map_err(password_error)?;
     let (current, _) = auth::require_session(&state, &headers).await?;
     let stored = state
@@ -282,7 +285,12 @@ pub(crate) async fn start_refresh_session(
     Ok((session, first))
 }
 
-async fn refresh(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+async fn refresh(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    state.limiter().hit(Rule::Refresh, &client_key(ip))?;
     let presented = body.string("refresh_token")?;
     if !refresh::well_formed(presented) {
         return Err(invalid_refresh());

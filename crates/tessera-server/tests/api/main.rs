@@ -18,6 +18,7 @@ mod passwords;
 mod persistence;
 mod refresh;
 mod routing;
+mod security;
 mod session_management;
 mod sessions;
 mod sign_in;

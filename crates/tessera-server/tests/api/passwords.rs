@@ -85,7 +85,8 @@ async fn a_password_of_129_characters_is_too_long() {
 async fn passwords_of_8_and_128_characters_are_accepted_and_sign_in() {
     let app = spawn_app().await;
 
-    for password in ["12345678".to_owned(), "y".repeat(128)] {
+    let long: String = "lantern-harbor-".repeat(9).chars().take(128).collect();
+    for password in ["hq7w2mzk".to_owned(), long] {
         let user = app.signed_up_user_with(&unique_email(), &password).await;
         app.signed_in(&user, true).await;
     }
@@ -97,7 +98,7 @@ async fn length_is_counted_in_utf16_units_like_javascript() {
 
     // four emoji are eight UTF-16 units: long enough
     let emoji = app
-        .sign_up(&json!({ "name": "x", "email": unique_email(), "password": "🔑🔑🔑🔑" }))
+        .sign_up(&json!({ "name": "x", "email": unique_email(), "password": "🔑🌙🍀🌊" }))
         .await;
     // 65 emoji are 130 units: too long, though only 65 characters
     let too_long = app
@@ -127,12 +128,12 @@ async fn a_password_signed_up_in_nfc_signs_in_in_nfd() {
 async fn compatibility_forms_are_folded_by_nfkc() {
     let app = spawn_app().await;
     let user = app
-        .signed_up_user_with(&unique_email(), "password123")
+        .signed_up_user_with(&unique_email(), "tulipgarden42")
         .await;
 
     // full-width letters and digits are NFKC-equivalent to ASCII
     let res = app
-        .sign_in(&json!({ "email": user.email, "password": "ｐａｓｓｗｏｒｄ１２３" }))
+        .sign_in(&json!({ "email": user.email, "password": "ｔｕｌｉｐｇａｒｄｅｎ４２" }))
         .await;
 
     assert_eq!(res.status(), StatusCode::OK);

@@ -13,7 +13,7 @@ async fn sign_up_returns_the_raw_token_and_the_user_in_better_auth_shape() {
 
     let res = app
         .sign_up(
-            &json!({ "name": "Alice", "email": "Alice@Example.com", "password": "password123" }),
+            &json!({ "name": "Alice", "email": "Alice@Example.com", "password": "correct horse battery" }),
         )
         .await;
 
