@@ -231,7 +231,7 @@ async fn sign_up_refresh_token_and_change_password_are_rate_limited_per_client()
 #[tokio::test]
 async fn limits_can_be_turned_off() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled()
+        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
     })
     .await;
     let victim = app.signed_up_user().await;
@@ -416,7 +416,7 @@ async fn a_full_flow_logs_security_events_but_never_a_secret() {
 #[tokio::test]
 async fn unknown_emails_and_wrong_passwords_take_the_same_time() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled()
+        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
     })
     .await;
     let user = app.signed_up_user().await;
