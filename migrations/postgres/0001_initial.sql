@@ -32,10 +32,11 @@ CREATE UNIQUE INDEX accounts_provider_account_key ON accounts (provider_id, acco
 CREATE INDEX accounts_user_id_idx ON accounts (user_id);
 
 -- Sign-in sessions, by SHA-256 digest of the token. Ended sessions keep their row with
--- `revoked_at` until cleanup, for revocation feeds.
+-- `revoked_at` until cleanup, for revocation feeds. No foreign key to users: a deleted
+-- user's sessions stay (revoked) until their tokens have expired, for the same reason.
 CREATE TABLE sessions (
     id              TEXT PRIMARY KEY,
-    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL,
     token_digest    TEXT NOT NULL,
     expires_at      BIGINT NOT NULL,
     created_at      BIGINT NOT NULL,

@@ -33,12 +33,14 @@ CREATE TABLE accounts (
 CREATE UNIQUE INDEX accounts_provider_account_key ON accounts (provider_id, account_id);
 CREATE INDEX accounts_user_id_idx ON accounts (user_id);
 
--- Sign-in sessions. Only the SHA-256 digest of the session token is stored. A session that
+-- Sign-in sessions. No foreign key to users: when a user is deleted, their sessions stay
+-- (revoked) until their access tokens have expired, so revocation feeds still list them.
+-- Only the SHA-256 digest of the session token is stored. A session that
 -- ends keeps its row with `revoked_at` set until cleanup, so other instances and remote
 -- verifiers can learn that its access tokens must stop working.
 CREATE TABLE sessions (
     id              TEXT PRIMARY KEY NOT NULL,
-    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL,
     token_digest    TEXT NOT NULL,
     expires_at      INTEGER NOT NULL,
     created_at      INTEGER NOT NULL,

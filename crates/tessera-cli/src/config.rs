@@ -46,7 +46,7 @@ pub(crate) enum SignUpArg {
 }
 
 /// Options shared by `serve`, `migrate` and `keys`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]

@@ -34,6 +34,12 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Administer users in the configured database. Changes reach running instances within
+    /// about a second (disabled or deleted users' sessions and access tokens stop working).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Probe a running server's /readyz; exits 0 when it is ready (for containers and scripts).
     Healthcheck {
         /// Base URL of the server to probe.
@@ -43,6 +49,44 @@ enum Command {
             default_value = "http://127.0.0.1:8080"
         )]
         url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersAction {
+    /// List users: id, email, name, created, disabled.
+    List {
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Show one user (by email or id) and their live sessions.
+    Show {
+        /// Email or user id.
+        user: String,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Disable a user: they can no longer sign in, and every session and access token of
+    /// theirs stops working.
+    Disable {
+        /// Email or user id.
+        user: String,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Enable a disabled user again (they sign in anew).
+    Enable {
+        /// Email or user id.
+        user: String,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Delete a user with their credentials and tasks; their sessions and tokens stop working.
+    Delete {
+        /// Email or user id.
+        user: String,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
     },
 }
 
@@ -87,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys(action).await,
+        Command::Users { action } => users(action).await,
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
 }
@@ -186,6 +231,104 @@ async fn keys(action: KeysAction) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Finds a user by email or id.
+async fn find_user(
+    store: &dyn tessera_store::Store,
+    who: &str,
+) -> anyhow::Result<tessera_store::User> {
+    let found = match tessera_core::Email::parse(who) {
+        Ok(email) => store.user_with_password_by_email(email.as_str()).await?,
+        Err(_) => store.user_with_password_by_id(who).await?,
+    };
+    found
+        .map(|(u, _)| u)
+        .ok_or_else(|| anyhow::anyhow!("no user {who:?}"))
+}
+
+fn print_user(u: &tessera_store::User) {
+    let when = tessera_core::timefmt::iso_millis;
+    println!(
+        "{:<34} {:<32} {:<20} {:<24} {}",
+        u.id,
+        u.email,
+        u.name.chars().take(20).collect::<String>(),
+        when(u.created_at),
+        u.disabled_at.map_or_else(|| "-".to_owned(), when)
+    );
+}
+
+async fn users(action: UsersAction) -> anyhow::Result<()> {
+    use tessera_core::Clock as _;
+    let now = SystemClock.now_ms();
+    let (args, who) = match &action {
+        UsersAction::List { args } => (args, None),
+        UsersAction::Show { user, args }
+        | UsersAction::Disable { user, args }
+        | UsersAction::Enable { user, args }
+        | UsersAction::Delete { user, args } => (args, Some(user.clone())),
+    };
+    let settings = args.clone().into_settings()?;
+    let store = tessera_server::connect_store(&settings).await?;
+    let header = || {
+        println!(
+            "{:<34} {:<32} {:<20} {:<24} DISABLED",
+            "ID", "EMAIL", "NAME", "CREATED"
+        );
+    };
+    let user = match &who {
+        Some(w) => Some(find_user(&*store, w).await?),
+        None => None,
+    };
+    match (action, user) {
+        (UsersAction::List { .. }, _) => {
+            header();
+            let mut offset = 0;
+            loop {
+                let page = store.list_users(500, offset).await?;
+                page.iter().for_each(print_user);
+                if page.len() < 500 {
+                    break;
+                }
+                offset += 500;
+            }
+        }
+        (UsersAction::Show { .. }, Some(u)) => {
+            header();
+            print_user(&u);
+            let sessions = store.list_sessions(&u.id, now).await?;
+            println!("\n{} live session(s)", sessions.len());
+            for s in sessions {
+                println!(
+                    "  {}  {}  {}  expires {}",
+                    s.id,
+                    s.ip_address,
+                    s.user_agent,
+                    tessera_core::timefmt::iso_millis(s.expires_at)
+                );
+            }
+        }
+        (UsersAction::Disable { .. }, Some(u)) => {
+            let ended = store
+                .set_user_disabled(&u.id, true, now)
+                .await?
+                .unwrap_or_default();
+            tracing::info!(event = "user_disabled", user_id = %u.id, sessions = ended.len(), "user disabled");
+            println!("disabled {}; ended {} session(s)", u.email, ended.len());
+        }
+        (UsersAction::Enable { .. }, Some(u)) => {
+            store.set_user_disabled(&u.id, false, now).await?;
+            println!("enabled {}", u.email);
+        }
+        (UsersAction::Delete { .. }, Some(u)) => {
+            let ended = store.delete_user(&u.id, now).await?.unwrap_or_default();
+            tracing::info!(event = "user_deleted", user_id = %u.id, sessions = ended.len(), "user deleted");
+            println!("deleted {}; ended {} session(s)", u.email, ended.len());
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 async fn healthcheck(base: &str) -> anyhow::Result<()> {

@@ -55,6 +55,24 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         user_id: &str,
     ) -> Result<Option<(User, Option<String>)>>;
 
+    /// Disables (or re-enables) a user. Disabling ends every live session in the same
+    /// transaction; returns the ids of the sessions it ended. `Ok(None)` when there is no
+    /// such user.
+    async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now_ms: i64,
+    ) -> Result<Option<Vec<String>>>;
+
+    /// Deletes a user with their credentials and tasks; their sessions are marked revoked
+    /// (not deleted, so revocation feeds keep listing them until their tokens expire).
+    /// Returns the ended session ids, or `None` when there is no such user.
+    async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<Option<Vec<String>>>;
+
+    /// Users, oldest first, for the admin CLI.
+    async fn list_users(&self, limit: u32, offset: u32) -> Result<Vec<User>>;
+
     /// Replaces the credential hash (password change, or rehash after sign-in).
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
 

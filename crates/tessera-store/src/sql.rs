@@ -259,6 +259,71 @@ macro_rules! impl_store {
                 Ok(rec.map(Into::into))
             }
 
+            async fn set_user_disabled(&self, user_id: &str, disabled: bool, now_ms: i64) -> $crate::Result<Option<Vec<String>>> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
+                    .bind(disabled.then_some(now_ms))
+                    .bind(now_ms)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let ended: Vec<(String,)> = if disabled {
+                    sqlx::query_as("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id")
+                        .bind(now_ms)
+                        .bind(user_id)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(map_err)?
+                } else {
+                    Vec::new()
+                };
+                tx.commit().await.map_err(map_err)?;
+                Ok(Some(ended.into_iter().map(|(id,)| id).collect()))
+            }
+
+            async fn delete_user(&self, user_id: &str, now_ms: i64) -> $crate::Result<Option<Vec<String>>> {
+                let mut tx = self.begin_write().await?;
+                let ended: Vec<(String,)> =
+                    sqlx::query_as("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id")
+                        .bind(now_ms)
+                        .bind(user_id)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                sqlx::query("DELETE FROM tasks WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                tx.commit().await.map_err(map_err)?;
+                Ok(Some(ended.into_iter().map(|(id,)| id).collect()))
+            }
+
+            async fn list_users(&self, limit: u32, offset: u32) -> $crate::Result<Vec<$crate::User>> {
+                let recs: Vec<$crate::sql::UserRec> = sqlx::query_as(
+                    "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at \
+                     FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+                )
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(recs.into_iter().map(Into::into).collect())
+            }
+
             async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> $crate::Result<()> {
                 sqlx::query(
                     "UPDATE accounts SET password_hash = $1, updated_at = $2 \

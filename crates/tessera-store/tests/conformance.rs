@@ -481,6 +481,90 @@ async fn concurrent_refreshes_make_one_successor(s: Arc<dyn Store>) {
     assert_eq!(rotated, 1, "exactly one successor");
 }
 
+async fn disabling_and_deleting_users_end_their_sessions(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_user(&new_user("u2", "b@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_session(&new_session("s1", "u1", "d1"))
+        .await
+        .unwrap();
+    s.create_session(&new_session("s2", "u2", "d2"))
+        .await
+        .unwrap();
+    s.create_task(&TaskRow {
+        id: "t2".into(),
+        user_id: "u2".into(),
+        title: "x".into(),
+        description: String::new(),
+        completed: false,
+        created_at: 1,
+        updated_at: 1,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.set_user_disabled("nobody", true, 2_000).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.set_user_disabled("u1", true, 2_000).await.unwrap(),
+        Some(vec!["s1".to_string()])
+    );
+    assert!(s.session_by_digest("d1").await.unwrap().is_none());
+    let (u, _) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(u.disabled_at, Some(2_000));
+    assert_eq!(
+        s.set_user_disabled("u1", false, 3_000).await.unwrap(),
+        Some(vec![])
+    );
+    assert_eq!(
+        s.user_with_password_by_id("u1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .disabled_at,
+        None
+    );
+
+    assert_eq!(
+        s.delete_user("u2", 4_000).await.unwrap(),
+        Some(vec!["s2".to_string()])
+    );
+    assert!(
+        s.user_with_password_by_email("b@x.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.list_tasks("u2", 100, 0).await.unwrap().is_empty(),
+        "tasks go with the user"
+    );
+    assert!(s.session_by_digest("d2").await.unwrap().is_none());
+    let revoked: Vec<String> = s
+        .revoked_sessions_since(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        revoked,
+        ["s1", "s2"],
+        "a deleted user's sessions are still listed as revoked"
+    );
+    assert_eq!(s.delete_user("u2", 5_000).await.unwrap(), None);
+    let users = s.list_users(10, 0).await.unwrap();
+    assert_eq!(
+        users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["u1"]
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident) => {
         mod $backend {
@@ -533,6 +617,13 @@ macro_rules! conformance {
                     return;
                 };
                 super::concurrent_refreshes_make_one_successor(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn disabling_and_deleting_users_end_their_sessions() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::disabling_and_deleting_users_end_their_sessions(&*f.store).await;
             }
             #[tokio::test]
             async fn tasks_are_scoped_to_their_owner() {

@@ -1,0 +1,145 @@
+//! Administering users from the CLI against a running server's database: a disabled or
+//! deleted user can neither sign in nor use existing sessions or access tokens (checklist
+//! A34 and C12), and the running server learns it within about a second.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::*;
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}", dir.join("t.db").display()),
+        ])
+        .env("TESSERA_SECRET", SECRET)
+        .env("TESSERA_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn sign_in_status(server: &Server, email: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/api/auth/sign-in/email", server.base))
+        .json(&json!({"email": email, "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn session_of(server: &Server, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/api/auth/get-session", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_disabled_user_loses_sign_in_sessions_and_tokens_until_enabled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "t.db", &[]).await;
+    let alice = sign_up(&server, "alice@x.test").await;
+    let jwt = access_token(&server, &alice).await;
+    assert_eq!(get_tasks(&server, &alice.user_id, &jwt).await.status(), 200);
+
+    let out = admin(dir.path(), &["users", "disable", "alice@x.test"]);
+    assert!(out.contains("ended 1 session"), "{out}");
+    eventually(Duration::from_secs(2), "access token refused", || async {
+        get_tasks(&server, &alice.user_id, &jwt).await.status() == 401
+    })
+    .await;
+    assert_eq!(session_of(&server, &alice.session_token).await, Value::Null);
+    assert_eq!(sign_in_status(&server, "alice@x.test").await, 401);
+    assert!(admin(dir.path(), &["users", "show", &alice.user_id]).contains("0 live session"));
+
+    admin(dir.path(), &["users", "enable", "alice@x.test"]);
+    assert_eq!(sign_in_status(&server, "alice@x.test").await, 200);
+    assert_eq!(
+        session_of(&server, &alice.session_token).await,
+        Value::Null,
+        "old sessions stay ended"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_user_is_gone_with_their_tasks_and_their_tokens_stop_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "t.db", &[]).await;
+    let alice = sign_up(&server, "alice@x.test").await;
+    let bob = sign_up(&server, "bob@x.test").await;
+    let jwt = access_token(&server, &alice).await;
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/{}/tasks", server.base, alice.user_id))
+        .bearer_auth(&jwt)
+        .json(&json!({"title": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let listed = admin(dir.path(), &["users", "list"]);
+    assert!(
+        listed.contains("alice@x.test") && listed.contains("bob@x.test"),
+        "{listed}"
+    );
+    let out = admin(dir.path(), &["users", "delete", &alice.user_id]);
+    assert!(out.contains("deleted alice@x.test"), "{out}");
+    eventually(Duration::from_secs(2), "access token refused", || async {
+        get_tasks(&server, &alice.user_id, &jwt).await.status() == 401
+    })
+    .await;
+    assert_eq!(sign_in_status(&server, "alice@x.test").await, 401);
+    assert!(!admin(dir.path(), &["users", "list"]).contains("alice@x.test"));
+    // the email is free again, and the new account sees none of the old tasks
+    let again = sign_up(&server, "alice@x.test").await;
+    let fresh_jwt = access_token(&server, &again).await;
+    let tasks: Value = get_tasks(&server, &again.user_id, &fresh_jwt)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks, json!([]));
+    // Bob is untouched
+    assert_ne!(session_of(&server, &bob.session_token).await, Value::Null);
+}
+
+#[tokio::test]
+async fn unknown_users_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let _server = start(dir.path(), "t.db", &[]).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args([
+            "users",
+            "disable",
+            "nobody@x.test",
+            "--database-url",
+            &format!("sqlite://{}", dir.path().join("t.db").display()),
+        ])
+        .env("TESSERA_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
+}
