@@ -1,12 +1,13 @@
 //! `tessera`: the auth server and its administration commands.
 
 mod config;
+mod layers;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use tessera_core::SystemClock;
 use tessera_server::{Application, keys::KeyRing};
 
@@ -17,6 +18,10 @@ use crate::config::{LogFormat, ServeArgs};
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, about, long_about = None)]
 struct Cli {
+    /// A TOML file of options (keys are the option names with _ for -, e.g.
+    /// `database_url`); flags and environment variables override it. See tessera.example.toml.
+    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Probe a running server's /readyz; exits 0 when it is ready (for containers and scripts).
     Healthcheck {
         /// Base URL of the server to probe.
@@ -50,6 +60,13 @@ enum Command {
         )]
         url: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Validate the configuration (flags > environment > config file > defaults) and print
+    /// the effective settings, secrets redacted. Exits non-zero if it would not start.
+    Check(Box<ServeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,8 +116,31 @@ enum KeysAction {
     Rotate(Box<ServeArgs>),
 }
 
+/// Parses the command line over the layered defaults (config file, `*_FILE` variables).
+fn parse_cli() -> anyhow::Result<Cli> {
+    let args: Vec<String> = std::env::args().collect();
+    let known: Vec<String> = Cli::command()
+        .find_subcommand("serve")
+        .map(|serve| {
+            serve
+                .get_arguments()
+                .map(|a| a.get_id().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let defaults = layers::collect(layers::config_path(&args).as_deref(), &known)?;
+    let matches = layers::install(Cli::command(), &defaults).get_matches_from(args);
+    Ok(Cli::from_arg_matches(&matches)?)
+}
+
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -132,6 +172,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys { action } => keys(action).await,
         Command::Users { action } => users(action).await,
+        Command::Config {
+            action: ConfigAction::Check(args),
+        } => {
+            let settings = args.into_settings()?;
+            println!("{settings:#?}");
+            println!("configuration is valid");
+            Ok(())
+        }
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
 }

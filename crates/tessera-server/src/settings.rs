@@ -142,6 +142,7 @@ pub struct Settings {
 }
 
 impl std::fmt::Debug for Settings {
+    /// Every setting, with secrets redacted (this is what `tessera config check` prints).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
@@ -154,14 +155,26 @@ impl std::fmt::Debug for Settings {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("access_token_ttl", &self.access_token_ttl)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("trusted_origins", &self.trusted_origins)
+            .field("issuer", &self.issuer())
+            .field("audience", &self.audience())
+            .field("trusted_origins", &self.all_trusted_origins())
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("session_ttl", &self.session_ttl)
+            .field("session_update_age", &self.session_update_age)
+            .field("short_session_ttl", &self.short_session_ttl)
+            .field("session_max_lifetime", &self.session_max_lifetime)
+            .field("refresh_grace", &self.refresh_grace)
+            .field("key_activation_delay", &self.key_activation_delay)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("db_timeout", &self.db_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("hash_concurrency", &self.hash_concurrency)
             .field("role", &self.role)
+            .field("revocations_url", &self.revocation_feed_url())
+            .field("jwks_cooldown", &self.jwks_cooldown)
             .field("rate_limits", &self.rate_limits)
             .field("sign_up_response", &self.sign_up_response)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
