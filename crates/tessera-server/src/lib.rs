@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod http;
 pub mod keys;
+pub mod openapi;
 pub mod sessions;
 pub mod settings;
 pub mod state;
@@ -25,7 +26,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tessera_core::Clock;
@@ -53,24 +53,32 @@ pub struct Services {
 }
 
 /// The whole HTTP surface of these services, with its layers.
+///
+/// Every route except the web UI's HTML pages comes from an [`openapi::Routes`] table, so
+/// the OpenAPI document served at `/api/openapi.json` lists exactly what is served.
 pub fn build_app(services: &Services) -> Router {
     let mut router = Router::new();
+    let mut ops = Vec::new();
     if let Some(auth) = &services.auth {
-        let auth_routes = auth::router()
-            .merge(keys::router())
-            .merge(sessions::router())
-            .with_state(auth.clone());
-        router = router.nest("/api/auth", auth_routes);
+        let (auth_routes, auth_ops) = auth_routes().into_parts(AUTH_PREFIX);
+        router = router.nest(AUTH_PREFIX, auth_routes.with_state(auth.clone()));
+        ops.extend(auth_ops);
     }
     if let Some(tasks) = &services.tasks {
-        router = router.merge(tasks::router(tasks.clone()));
+        let (tasks_routes, tasks_ops) = tasks::routes().into_parts("");
+        router = router.merge(tasks_routes.with_state(tasks.clone()));
+        ops.extend(tasks_ops);
     }
     if services.auth.is_some() {
         router = router.merge(ui::router());
     }
+    let (probes, probe_ops) = probe_routes().into_parts("");
+    router = router.merge(probes.with_state(services.store.clone()));
+    ops.extend(probe_ops);
+    let docs = openapi::routes();
+    ops.extend(docs.operations().iter().cloned());
+    router = router.merge(openapi::serve(docs, &ops));
     let router = router
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(services.store.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(http::error::method_not_allowed);
     http::layers::apply(
@@ -78,6 +86,52 @@ pub fn build_app(services: &Services) -> Router {
         &services.settings.all_trusted_origins(),
         services.settings.request_timeout,
     )
+}
+
+/// Where the auth server's routes are nested.
+const AUTH_PREFIX: &str = "/api/auth";
+
+/// The auth server's routes (relative to [`AUTH_PREFIX`]).
+fn auth_routes() -> openapi::Routes<AppState> {
+    auth::routes()
+        .merge(keys::routes())
+        .merge(sessions::routes())
+}
+
+/// `/healthz` and `/readyz`.
+fn probe_routes() -> openapi::Routes<Arc<dyn Store>> {
+    use openapi::{Auth, Operation};
+    openapi::Routes::new()
+        .add(
+            Operation::get("/healthz", "healthz", "Liveness")
+                .tag("probes")
+                .auth(Auth::None)
+                .ok(200, "Health", "The process is up"),
+            healthz,
+        )
+        .add(
+            Operation::get("/readyz", "readyz", "Readiness: the database answers")
+                .tag("probes")
+                .auth(Auth::None)
+                .ok(200, "Ready", "Ready to serve")
+                .uses_database(),
+            readyz,
+        )
+}
+
+/// The documented (method, path) pairs a process with these parts serves, from the same
+/// route tables [`build_app`] mounts (used by tests; the served document is the reference).
+pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation> {
+    let mut ops = Vec::new();
+    if auth {
+        ops.extend(auth_routes().into_parts(AUTH_PREFIX).1);
+    }
+    if tasks {
+        ops.extend(tasks::routes().into_parts("").1);
+    }
+    ops.extend(probe_routes().into_parts("").1);
+    ops.extend(openapi::routes().into_parts("").1);
+    ops
 }
 
 async fn not_found() -> ApiError {

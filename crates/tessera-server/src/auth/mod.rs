@@ -4,10 +4,9 @@ pub mod cookies;
 pub mod dto;
 pub mod session;
 
+use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
@@ -22,24 +21,156 @@ use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
+use crate::openapi::{Auth, Operation, Routes};
 use crate::settings::SignUpResponse;
 use crate::state::AppState;
 
 /// Longest display name accepted, in characters.
-const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 /// Longest `image` URL accepted.
-const MAX_IMAGE_LEN: usize = 2048;
+pub(crate) const MAX_IMAGE_LEN: usize = 2048;
 /// Longest user agent kept with a session.
 const MAX_USER_AGENT_LEN: usize = 512;
 
-/// Routes under `/api/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sign-up/email", post(sign_up))
-        .route("/sign-in/email", post(sign_in))
-        .route("/sign-out", post(sign_out))
-        .route("/get-session", get(get_session).post(get_session_post))
-        .route("/ok", get(ok))
+/// Routes under `/api/auth`, with their documentation.
+pub fn routes() -> Routes<AppState> {
+    const TAG: &str = "auth";
+    let sign_up_errors = |op: Operation| {
+        op.error(
+            400,
+            &[
+                "PASSWORD_TOO_SHORT",
+                "PASSWORD_TOO_LONG",
+                "PASSWORD_COMPROMISED",
+            ],
+        )
+        .error(
+            403,
+            &[
+                "INVALID_CALLBACK_URL",
+                "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+            ],
+        )
+        .error(422, &["USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"])
+    };
+    Routes::new()
+        .add(
+            sign_up_errors(
+                Operation::post(
+                    "/sign-up/email",
+                    "signUpEmail",
+                    "Create an account and sign in",
+                )
+                .tag(TAG)
+                .describe(
+                    "Creates the user and a session: the body has the raw session `token`, \
+                         `Set-Cookie` the signed session cookie and `set-auth-token` the signed \
+                         token for bearer clients. With `refreshToken: true` the answer carries \
+                         an access token and a refresh credential instead (no cookie). In \
+                         generic sign-up mode the answer is `{token: null, user}` for new and \
+                         taken emails alike.",
+                )
+                .auth(Auth::None)
+                .json_or_form_body("SignUpRequest", true)
+                .ok(200, "SignUpResponse", "Signed up")
+                .header(
+                    200,
+                    "set-auth-token",
+                    "Signed session token for bearer clients",
+                )
+                .header(200, "Set-Cookie", "The session cookie")
+                .origin_checked()
+                .rate_limited()
+                .uses_database(),
+            ),
+            sign_up,
+        )
+        .add(
+            Operation::post(
+                "/sign-in/email",
+                "signInEmail",
+                "Sign in with email and password",
+            )
+            .tag(TAG)
+            .describe(
+                "Starts a session like sign-up. Unknown, disabled and wrong-password \
+                     accounts get the same 401. With `callbackURL` the answer has \
+                     `redirect: true`, `url` and a `Location` header.",
+            )
+            .auth(Auth::None)
+            .json_or_form_body("SignInRequest", true)
+            .ok(200, "SignInResponse", "Signed in")
+            .header(
+                200,
+                "set-auth-token",
+                "Signed session token for bearer clients",
+            )
+            .header(200, "Set-Cookie", "The session cookie")
+            .error(400, &["INVALID_EMAIL", "PASSWORD_TOO_LONG"])
+            .error(401, &["INVALID_EMAIL_OR_PASSWORD"])
+            .origin_checked()
+            .error(
+                403,
+                &[
+                    "INVALID_CALLBACK_URL",
+                    "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+                ],
+            )
+            .rate_limited()
+            .uses_database(),
+            sign_in,
+        )
+        .add(
+            Operation::post("/sign-out", "signOut", "End the current session")
+                .tag(TAG)
+                .describe(
+                    "Ends the presented session (if any) and the session of `refresh_token` \
+                     (if given), and clears the cookies. Succeeds without a session too.",
+                )
+                .auth(Auth::OptionalSession)
+                .json_body("SignOutRequest", false)
+                .ok(200, "SuccessTrue", "Signed out")
+                .origin_checked()
+                .error(403, &["INVALID_CALLBACK_URL"])
+                .uses_database(),
+            sign_out,
+        )
+        .add(
+            Operation::get("/get-session", "getSession", "The current session and user")
+                .tag(TAG)
+                .describe(
+                    "`null` without a live session. Extends a rememberable session when due \
+                     (unless `disableRefresh` is given) and hands out an access token in \
+                     `set-auth-jwt`.",
+                )
+                .auth(Auth::OptionalSession)
+                .query(
+                    "disableRefresh",
+                    serde_json::json!({ "type": "string" }),
+                    "Any non-empty value: do not extend the session",
+                )
+                .ok(200, "GetSessionResponse", "The session, or null")
+                .header(200, "set-auth-jwt", "An access token for this session")
+                .uses_database(),
+            get_session,
+        )
+        .add(
+            Operation::post("/get-session", "getSessionPost", "Not supported: use GET")
+                .tag(TAG)
+                .describe(
+                    "Better Auth answers POST only with `deferSessionRefresh`; Tessera never does.",
+                )
+                .auth(Auth::None)
+                .error(405, &["METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED"]),
+            get_session_post,
+        )
+        .add(
+            Operation::get("/ok", "ok", "Liveness of the auth endpoints")
+                .tag(TAG)
+                .auth(Auth::None)
+                .ok(200, "OkTrue", "Up"),
+            ok,
+        )
 }
 
 async fn ok() -> Json<serde_json::Value> {

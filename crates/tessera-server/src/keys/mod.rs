@@ -12,7 +12,7 @@ mod jwt;
 mod routes;
 
 pub use jwt::AccessClaims;
-pub use routes::{mint, router};
+pub use routes::{mint, routes};
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

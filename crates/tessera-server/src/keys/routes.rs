@@ -1,9 +1,8 @@
 //! `GET /api/auth/jwks` and `GET /api/auth/token` (Better Auth's jwt plugin).
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
 use tessera_core::id::new_id;
@@ -13,13 +12,31 @@ use super::AccessClaims;
 use crate::http::ApiResult;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{Rule, client_key};
+use crate::openapi::{Auth, Operation, Routes};
 use crate::state::AppState;
 
-/// Routes under `/api/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/jwks", get(jwks))
-        .route("/token", get(token))
+/// Routes under `/api/auth`, with their documentation.
+pub fn routes() -> Routes<AppState> {
+    const TAG: &str = "jwt";
+    Routes::new()
+        .add(
+            Operation::get("/jwks", "getJwks", "Public keys that verify access tokens")
+                .tag(TAG)
+                .describe("A JSON Web Key Set; cached for five minutes. Verifiers refetch on an unknown `kid`.")
+                .auth(Auth::None)
+                .ok(200, "Jwks", "The key set"),
+            jwks,
+        )
+        .add(
+            Operation::get("/token", "getToken", "An access token for the current session")
+                .tag(TAG)
+                .describe("A short-lived JWT (`sub` = user id, `sid` = session id) for the tasks API and other backends.")
+                .auth(Auth::Session)
+                .ok(200, "TokenResponse", "The access token")
+                .rate_limited()
+                .uses_database(),
+            token,
+        )
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {

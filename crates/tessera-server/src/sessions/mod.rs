@@ -13,10 +13,9 @@
 
 pub mod refresh;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
@@ -30,20 +29,102 @@ use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, JsonBody};
+use crate::openapi::{Auth, Operation, Routes};
 use crate::state::AppState;
 
 pub use self::refresh::RefreshKeys;
 
-/// Routes under `/api/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/list-sessions", get(list_sessions))
-        .route("/revoke-session", post(revoke_session))
-        .route("/revoke-sessions", post(revoke_sessions))
-        .route("/revoke-other-sessions", post(revoke_other_sessions))
-        .route("/change-password", post(change_password))
-        .route("/refresh", post(refresh))
-        .route("/revocations", get(revocations))
+/// Routes under `/api/auth`, with their documentation.
+pub fn routes() -> Routes<AppState> {
+    const TAG: &str = "sessions";
+    Routes::new()
+        .add(
+            Operation::get("/list-sessions", "listSessions", "The caller's live sessions")
+                .tag(TAG)
+                .describe("Each session's `token` field is its (non-secret) id, never another session's token.")
+                .auth(Auth::Session)
+                .ok(200, "SessionList", "Live sessions")
+                .uses_database(),
+            list_sessions,
+        )
+        .add(
+            Operation::post("/revoke-session", "revokeSession", "End one of the caller's sessions")
+                .tag(TAG)
+                .describe("`token` is a session id from list-sessions or a raw session token. The answer is the same whether or not it matched.")
+                .auth(Auth::Session)
+                .json_body("RevokeSessionRequest", true)
+                .ok(200, "StatusTrue", "Done")
+                .origin_checked()
+                .uses_database(),
+            revoke_session,
+        )
+        .add(
+            Operation::post("/revoke-sessions", "revokeSessions", "End all of the caller's sessions")
+                .tag(TAG)
+                .auth(Auth::Session)
+                .json_body("EmptyRequest", false)
+                .ok(200, "StatusTrue", "Done; cookies cleared")
+                .origin_checked()
+                .uses_database(),
+            revoke_sessions,
+        )
+        .add(
+            Operation::post(
+                "/revoke-other-sessions",
+                "revokeOtherSessions",
+                "End every session but the current one",
+            )
+            .tag(TAG)
+            .auth(Auth::Session)
+            .json_body("EmptyRequest", false)
+            .ok(200, "StatusTrue", "Done")
+            .origin_checked()
+            .uses_database(),
+            revoke_other_sessions,
+        )
+        .add(
+            Operation::post("/change-password", "changePassword", "Change the password")
+                .tag(TAG)
+                .describe("Ends every other session. With `revokeOtherSessions: true` the current session is replaced too and the answer carries the new token and cookie.")
+                .auth(Auth::Session)
+                .json_body("ChangePasswordRequest", true)
+                .ok(200, "ChangePasswordResponse", "Changed")
+                .error(
+                    400,
+                    &[
+                        "PASSWORD_TOO_SHORT",
+                        "PASSWORD_TOO_LONG",
+                        "PASSWORD_COMPROMISED",
+                        "INVALID_PASSWORD",
+                        "CREDENTIAL_ACCOUNT_NOT_FOUND",
+                    ],
+                )
+                .origin_checked()
+                .rate_limited()
+                .uses_database(),
+            change_password,
+        )
+        .add(
+            Operation::post("/refresh", "refresh", "Exchange a refresh credential")
+                .tag(TAG)
+                .describe("Rotates the refresh credential and returns a new access token. Reusing a rotated credential (after a short grace period) ends the session.")
+                .auth(Auth::None)
+                .json_body("RefreshRequest", true)
+                .ok(200, "RefreshResponse", "A new access token and refresh credential")
+                .error(401, &["INVALID_REFRESH_TOKEN"])
+                .rate_limited()
+                .uses_database(),
+            refresh,
+        )
+        .add(
+            Operation::get("/revocations", "getRevocations", "Recently ended sessions")
+                .tag(TAG)
+                .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services.")
+                .auth(Auth::None)
+                .ok(200, "Revocations", "The revocation feed")
+                .uses_database(),
+            revocations,
+        )
 }
 
 /// Called whenever sessions end (sign-out, revocation, password change, reuse detection),

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::extract::{FromRef, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
 use axum::{Json, Router};
 use tessera_core::Clock;
 use tessera_core::id::{looks_like_id, new_id};
@@ -21,6 +20,7 @@ use tessera_store::{Store, TaskChange, TaskRow};
 use tessera_verify::{OwnerOf, Verifier};
 
 use crate::http::{ApiError, ApiResult, JsonBody};
+use crate::openapi::{Auth, Operation, Routes, schemas};
 
 /// Default page size of the task list.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -76,14 +76,85 @@ impl FromRef<TasksState> for Verifier {
 
 /// The routes, with their state applied.
 pub fn router(state: TasksState) -> Router {
-    Router::new()
-        .route("/api/{user_id}/tasks", get(list).post(create))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(read).put(update).delete(remove),
+    routes().into_parts("").0.with_state(state)
+}
+
+/// The routes, with their documentation.
+pub fn routes() -> Routes<TasksState> {
+    const TAG: &str = "tasks";
+    let common = |op: Operation| op.tag(TAG).auth(Auth::AccessToken).uses_database();
+    let task_ok = |op: Operation, what: &str| op.ok(200, "Task", what);
+    Routes::new()
+        .add(
+            common(Operation::get(
+                "/api/{user_id}/tasks",
+                "listTasks",
+                "List tasks",
+            ))
+            .describe("Newest first, paged with `limit` and `offset`.")
+            .query("limit", schemas::limit(), "Page size")
+            .query("offset", schemas::offset(), "Tasks to skip")
+            .error(400, &["VALIDATION_ERROR"])
+            .ok(200, "TaskList", "A page of tasks"),
+            list,
         )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(toggle))
-        .with_state(state)
+        .add(
+            common(Operation::post(
+                "/api/{user_id}/tasks",
+                "createTask",
+                "Create a task",
+            ))
+            .json_body("CreateTaskRequest", true)
+            .ok(201, "Task", "Created"),
+            create,
+        )
+        .add(
+            task_ok(
+                common(Operation::get(
+                    "/api/{user_id}/tasks/{id}",
+                    "getTask",
+                    "Read a task",
+                )),
+                "The task",
+            )
+            .error(404, &["NOT_FOUND"]),
+            read,
+        )
+        .add(
+            task_ok(
+                common(Operation::put(
+                    "/api/{user_id}/tasks/{id}",
+                    "updateTask",
+                    "Update a task",
+                )),
+                "The updated task",
+            )
+            .json_body("UpdateTaskRequest", true)
+            .error(404, &["NOT_FOUND"]),
+            update,
+        )
+        .add(
+            common(Operation::delete(
+                "/api/{user_id}/tasks/{id}",
+                "deleteTask",
+                "Delete a task",
+            ))
+            .no_content(204, "Deleted")
+            .error(404, &["NOT_FOUND"]),
+            remove,
+        )
+        .add(
+            task_ok(
+                common(Operation::patch(
+                    "/api/{user_id}/tasks/{id}/complete",
+                    "toggleTask",
+                    "Toggle a task's completion",
+                )),
+                "The updated task",
+            )
+            .error(404, &["NOT_FOUND"]),
+            toggle,
+        )
 }
 
 fn to_dto(t: TaskRow) -> Task {

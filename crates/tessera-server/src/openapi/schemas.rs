@@ -1,0 +1,367 @@
+//! Component schemas and security schemes of the document. Constraints come from the same
+//! constants the handlers enforce.
+
+use serde_json::{Value, json};
+use tessera_core::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+use tessera_core::task::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+
+use crate::auth::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
+use crate::tasks::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
+
+/// `info.description`.
+pub const INFO_DESCRIPTION: &str = "Tessera: an auth server speaking Better Auth 1.7's HTTP \
+protocol (email and password, sessions, the jwt plugin's `/token` and `/jwks`), refresh \
+credentials and a revocation feed, plus a protected per-user tasks API.\n\n\
+Every error answer is `{\"message\": string, \"code\": string}`; each response lists the \
+`code` values it can carry (also in `x-error-codes`). Request bodies are JSON objects \
+(sign-in and sign-up also accept form encoding); unknown fields are ignored.\n\n\
+This document lists what this process serves: with `--role api` only the tasks API and \
+the probes. The web UI's HTML pages (`/`, `/sign-in`, …, `/assets/…`) are not part of the \
+API and are not listed.";
+
+/// A tag's description.
+pub fn tag_description(tag: &str) -> &'static str {
+    match tag {
+        "auth" => "Better Auth's email-and-password core",
+        "jwt" => "Access tokens (Better Auth's jwt plugin)",
+        "sessions" => "Listing and ending sessions, password changes, refresh credentials",
+        "tasks" => "The per-user tasks API (bearer access token whose `sub` is `{user_id}`)",
+        "probes" => "Liveness and readiness",
+        "meta" => "This document and its viewer",
+        _ => "",
+    }
+}
+
+/// The schema of a path parameter.
+pub fn path_param(name: &str) -> Value {
+    match name {
+        "id" => json!({
+            "type": "string",
+            "description": "Task id: 32 ASCII letters and digits (anything else is 404)",
+        }),
+        "user_id" => json!({
+            "type": "string",
+            "description": "The user id; must be the access token's `sub` (else 403)",
+        }),
+        _ => json!({ "type": "string" }),
+    }
+}
+
+/// `limit` of the task list.
+pub fn limit() -> Value {
+    json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT })
+}
+
+/// `offset` of the task list.
+pub fn offset() -> Value {
+    json!({ "type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0 })
+}
+
+fn iso() -> Value {
+    json!({ "type": "string", "format": "date-time", "description": "ISO-8601 UTC with milliseconds" })
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(t: &str) -> Value {
+    json!({ "type": [t, "null"] })
+}
+
+/// `components.securitySchemes`.
+pub fn security_schemes() -> Value {
+    json!({
+        "sessionCookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "better-auth.session_token",
+            "description": "The signed session cookie set by sign-in and sign-up \
+    (`__Secure-better-auth.session_token` when the base URL is https).",
+        },
+        "sessionBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "session token",
+            "description": "The session token: the signed value from the `set-auth-token` \
+    header, or the raw `token` from the sign-in/sign-up body.",
+        },
+        "accessToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token from `GET /api/auth/token`, the `set-auth-jwt` \
+    header of get-session, or `/api/auth/refresh`. Verified against `/api/auth/jwks`.",
+        },
+    })
+}
+
+/// `components.schemas`.
+#[allow(clippy::too_many_lines)] // one declarative table
+pub fn components() -> Value {
+    let password = json!({
+        "type": "string", "minLength": MIN_PASSWORD_LEN, "maxLength": MAX_PASSWORD_LEN,
+        "description": "8 to 128 characters (UTF-16 units); common passwords are refused \
+    (PASSWORD_COMPROMISED)",
+    });
+    let remember = json!({
+        "type": "boolean", "default": true,
+        "description": "false: a short session that is never extended, with a session-only cookie",
+    });
+    let refresh_token_flag = json!({
+        "type": "boolean", "default": false,
+        "description": "true: answer with an access token and a rotating refresh credential \
+    instead of a session token and cookie",
+    });
+    let callback = json!({
+        "type": "string",
+        "description": "Where to go after sign-in; must be a trusted origin (else 403 INVALID_CALLBACK_URL)",
+    });
+    let token_fields = json!({
+        "access_token": { "type": "string", "description": "JWT access token" },
+        "token_type": { "type": "string", "const": "Bearer" },
+        "expires_in": { "type": "integer", "description": "Seconds until the access token expires" },
+        "refresh_token": { "type": "string", "description": "The next refresh credential (single use)" },
+    });
+    let mut auth_response = json!({
+        "type": "object",
+        "required": ["token", "user"],
+        "properties": {
+            "token": { "type": ["string", "null"], "description": "The raw session token; \
+    null in generic sign-up mode and for refresh grants" },
+            "user": r("User"),
+        },
+    });
+    if let (Some(p), Some(t)) = (
+        auth_response["properties"].as_object_mut(),
+        token_fields.as_object(),
+    ) {
+        p.extend(t.clone());
+    }
+    let mut sign_in_response = auth_response.clone();
+    if let Some(p) = sign_in_response["properties"].as_object_mut() {
+        p.insert(
+            "redirect".into(),
+            json!({ "type": "boolean", "description": "Whether callbackURL was given" }),
+        );
+        p.insert(
+            "url".into(),
+            json!({ "type": "string", "description": "The callbackURL, when given" }),
+        );
+    }
+    let session = json!({
+        "type": "object",
+        "required": ["id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"],
+        "properties": {
+            "id": { "type": "string" },
+            "token": { "type": "string", "description": "get-session: the caller's own session \
+    token; list-sessions: the (non-secret) session id" },
+            "userId": { "type": "string" },
+            "expiresAt": iso(),
+            "createdAt": iso(),
+            "updatedAt": iso(),
+            "ipAddress": { "type": "string" },
+            "userAgent": { "type": "string" },
+        },
+    });
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["message", "code"],
+            "properties": {
+                "message": { "type": "string", "description": "Human-readable" },
+                "code": { "type": "string", "description": "Machine-readable" },
+            },
+        },
+        "User": {
+            "type": "object",
+            "required": ["id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"],
+            "properties": {
+                "id": { "type": "string" },
+                "name": { "type": "string" },
+                "email": { "type": "string", "format": "email" },
+                "emailVerified": { "type": "boolean" },
+                "image": nullable("string"),
+                "createdAt": iso(),
+                "updatedAt": iso(),
+            },
+        },
+        "Session": session,
+        "ListedSession": {
+            "allOf": [
+                r("Session"),
+                {
+                    "type": "object",
+                    "required": ["current"],
+                    "properties": { "current": { "type": "boolean", "description": "The caller's own session" } },
+                },
+            ],
+        },
+        "SignUpRequest": {
+            "type": "object",
+            "required": ["name", "email", "password"],
+            "properties": {
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS, "description": "No control characters" },
+                "email": { "type": "string", "format": "email", "maxLength": 254 },
+                "password": password,
+                "image": { "type": ["string", "null"], "maxLength": MAX_IMAGE_LEN },
+                "callbackURL": callback,
+                "rememberMe": remember,
+                "refreshToken": refresh_token_flag,
+            },
+        },
+        "SignInRequest": {
+            "type": "object",
+            "required": ["email", "password"],
+            "properties": {
+                "email": { "type": "string", "format": "email", "maxLength": 254 },
+                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN },
+                "callbackURL": callback,
+                "rememberMe": remember,
+                "refreshToken": refresh_token_flag,
+            },
+        },
+        "SignOutRequest": {
+            "type": "object",
+            "properties": {
+                "refresh_token": { "type": ["string", "null"], "description": "Also end the \
+    session held by this refresh credential" },
+            },
+        },
+        "EmptyRequest": { "type": "object", "description": "No fields are read" },
+        "RevokeSessionRequest": {
+            "type": "object",
+            "required": ["token"],
+            "properties": {
+                "token": { "type": "string", "description": "A session id from list-sessions \
+    or a raw session token; the answer is the same whether or not it matched" },
+            },
+        },
+        "ChangePasswordRequest": {
+            "type": "object",
+            "required": ["newPassword", "currentPassword"],
+            "properties": {
+                "newPassword": password,
+                "currentPassword": { "type": "string", "maxLength": MAX_PASSWORD_LEN },
+                "revokeOtherSessions": { "type": ["boolean", "null"], "default": false,
+                    "description": "Also replace the current session (other sessions always end)" },
+            },
+        },
+        "RefreshRequest": {
+            "type": "object",
+            "required": ["refresh_token"],
+            "properties": { "refresh_token": { "type": "string" } },
+        },
+        "SignUpResponse": auth_response,
+        "SignInResponse": sign_in_response,
+        "ChangePasswordResponse": {
+            "type": "object",
+            "required": ["token", "user"],
+            "properties": {
+                "token": { "type": ["string", "null"], "description": "A new session token when revokeOtherSessions was true" },
+                "user": r("User"),
+            },
+        },
+        "SessionWithUser": {
+            "type": "object",
+            "required": ["session", "user"],
+            "properties": { "session": r("Session"), "user": r("User") },
+        },
+        "GetSessionResponse": {
+            "oneOf": [ { "type": "null" }, r("SessionWithUser") ],
+            "description": "null without a live session",
+        },
+        "SessionList": { "type": "array", "items": r("ListedSession") },
+        "TokenResponse": {
+            "type": "object",
+            "required": ["token"],
+            "properties": { "token": { "type": "string", "description": "JWT access token" } },
+        },
+        "RefreshResponse": {
+            "type": "object",
+            "required": ["access_token", "token_type", "expires_in", "refresh_token"],
+            "properties": token_fields,
+        },
+        "Jwks": {
+            "type": "object",
+            "required": ["keys"],
+            "properties": {
+                "keys": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kty", "kid"],
+                        "properties": {
+                            "kty": { "type": "string" },
+                            "kid": { "type": "string" },
+                            "alg": { "type": "string" },
+                        },
+                    },
+                },
+            },
+        },
+        "Revocations": {
+            "type": "object",
+            "required": ["sessions", "window_seconds"],
+            "properties": {
+                "sessions": { "type": "array", "items": { "type": "string" }, "description": "Ids \
+    of sessions ended within the window" },
+                "window_seconds": { "type": "integer" },
+            },
+        },
+        "StatusTrue": {
+            "type": "object", "required": ["status"],
+            "properties": { "status": { "const": true } },
+        },
+        "SuccessTrue": {
+            "type": "object", "required": ["success"],
+            "properties": { "success": { "const": true } },
+        },
+        "OkTrue": {
+            "type": "object", "required": ["ok"],
+            "properties": { "ok": { "const": true } },
+        },
+        "Health": {
+            "type": "object", "required": ["status"],
+            "properties": { "status": { "const": "ok" } },
+        },
+        "Ready": {
+            "type": "object", "required": ["status"],
+            "properties": { "status": { "const": "ready" } },
+        },
+        "Task": {
+            "type": "object",
+            "required": ["id", "userId", "title", "description", "completed", "createdAt", "updatedAt"],
+            "properties": {
+                "id": { "type": "string" },
+                "userId": { "type": "string" },
+                "title": { "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS },
+                "description": { "type": "string", "maxLength": MAX_DESCRIPTION_CHARS },
+                "completed": { "type": "boolean" },
+                "createdAt": iso(),
+                "updatedAt": iso(),
+            },
+        },
+        "TaskList": { "type": "array", "items": r("Task") },
+        "CreateTaskRequest": {
+            "type": "object",
+            "required": ["title"],
+            "properties": {
+                "title": { "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS,
+                    "pattern": "\\S", "description": "Trimmed; 1 to 200 characters, no control characters" },
+                "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS,
+                    "description": "Up to 2000 characters" },
+            },
+        },
+        "UpdateTaskRequest": {
+            "type": "object",
+            "minProperties": 1,
+            "description": "At least one of title, description, completed",
+            "properties": {
+                "title": { "type": ["string", "null"], "minLength": 1, "maxLength": MAX_TITLE_CHARS, "pattern": "\\S" },
+                "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS },
+                "completed": { "type": ["boolean", "null"] },
+            },
+        },
+    })
+}
