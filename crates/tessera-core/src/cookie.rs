@@ -65,18 +65,22 @@ pub fn encode_uri_component(s: &str) -> String {
     out
 }
 
-/// Reverses percent-encoding; `None` on a malformed escape or non-UTF-8 result.
+/// Reverses percent-encoding; `None` on a malformed escape or non-UTF-8 result. Like
+/// JavaScript's `decodeURIComponent`, every `%` must be followed by exactly two hex digits.
 pub fn decode_uri_component(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.to_owned());
     }
+    // Not `u8::from_str_radix`: it takes a leading `+`, so `%+F` would decode.
+    let hex_digit = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hi = hex_digit(bytes.get(i + 1))?;
+            let lo = hex_digit(bytes.get(i + 2))?;
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -140,5 +144,8 @@ mod tests {
         );
         assert_eq!(decode_uri_component("%zz"), None);
         assert_eq!(decode_uri_component("%4"), None);
+        // found by fuzz/cookie_header: a sign is not a hex digit
+        assert_eq!(decode_uri_component("%+F"), None);
+        assert_eq!(decode_uri_component("a%+1b"), None);
     }
 }
