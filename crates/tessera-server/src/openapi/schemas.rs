@@ -61,6 +61,21 @@ fn iso() -> Value {
     json!({ "type": "string", "format": "date-time", "description": "ISO-8601 UTC with milliseconds" })
 }
 
+/// Control characters other than tab, CR and LF are refused in task text.
+const NO_CONTROL: &str = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]";
+/// A description: no control characters but tab and newlines.
+const DESCRIPTION_PATTERN: &str =
+    "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
+
+/// A task title: trimmed, 1 to 200 characters, no control characters.
+fn title() -> Value {
+    json!({
+        "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS,
+        "pattern": format!("^{NO_CONTROL}*\\S{NO_CONTROL}*$"),
+        "description": "Trimmed; 1 to 200 characters, not only whitespace, no control characters",
+    })
+}
+
 fn r(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -149,6 +164,23 @@ pub fn components() -> Value {
             json!({ "type": "string", "description": "The callbackURL, when given" }),
         );
     }
+    let mut nullable_title = title();
+    nullable_title["type"] = json!(["string", "null"]);
+    let update_task = json!({
+        "type": "object",
+        "description": "At least one of title, description, completed that is not null (null counts as absent)",
+        "properties": {
+            "title": nullable_title,
+            "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS,
+                "pattern": DESCRIPTION_PATTERN },
+            "completed": { "type": ["boolean", "null"] },
+        },
+        "anyOf": [
+            { "required": ["title"], "properties": { "title": { "type": "string" } } },
+            { "required": ["description"], "properties": { "description": { "type": "string" } } },
+            { "required": ["completed"], "properties": { "completed": { "type": "boolean" } } },
+        ],
+    });
     let session = json!({
         "type": "object",
         "required": ["id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"],
@@ -347,21 +379,12 @@ pub fn components() -> Value {
             "type": "object",
             "required": ["title"],
             "properties": {
-                "title": { "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS,
-                    "pattern": "\\S", "description": "Trimmed; 1 to 200 characters, no control characters" },
+                "title": title(),
                 "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS,
-                    "description": "Up to 2000 characters" },
+                    "pattern": DESCRIPTION_PATTERN,
+                    "description": "Up to 2000 characters; no control characters but tab and newlines" },
             },
         },
-        "UpdateTaskRequest": {
-            "type": "object",
-            "minProperties": 1,
-            "description": "At least one of title, description, completed",
-            "properties": {
-                "title": { "type": ["string", "null"], "minLength": 1, "maxLength": MAX_TITLE_CHARS, "pattern": "\\S" },
-                "description": { "type": ["string", "null"], "maxLength": MAX_DESCRIPTION_CHARS },
-                "completed": { "type": ["boolean", "null"] },
-            },
-        },
+        "UpdateTaskRequest": update_task,
     })
 }
