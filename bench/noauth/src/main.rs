@@ -54,8 +54,12 @@ async fn list(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let bind = args.next().ok_or("usage: tessera-bench-noauth <bind> <sqlite-url>")?;
-    let url = args.next().ok_or("usage: tessera-bench-noauth <bind> <sqlite-url>")?;
+    let bind = args
+        .next()
+        .ok_or("usage: tessera-bench-noauth <bind> <sqlite-url>")?;
+    let url = args
+        .next()
+        .ok_or("usage: tessera-bench-noauth <bind> <sqlite-url>")?;
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::connect(&SqliteSettings {
             url,
