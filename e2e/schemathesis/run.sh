@@ -82,6 +82,8 @@ TOML
 
 # 5. the run: tasks API operations only, bounded in time
 checks="not_a_server_error,ignored_auth,object_level_authorization,use_after_free,ensure_resource_availability,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection"
+# (from the temp dir, so hypothesis' and schemathesis' working folders never land in the repo)
+cd "$work"
 set +e
 "$venv/bin/st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
   --include-tag tasks \
