@@ -12,6 +12,7 @@ pub mod auth;
 pub mod http;
 pub mod keys;
 pub mod openapi;
+pub mod serve;
 pub mod sessions;
 pub mod settings;
 pub mod state;
@@ -356,12 +357,8 @@ impl Application {
             .clone()
             .map(|auth| tokio::spawn(maintain(auth, self.services.tasks.clone())));
         let app = build_app(&self.services);
-        let result = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let header_timeout = self.services.settings.header_timeout;
+        let result = serve::serve(self.listener, app, header_timeout, shutdown).await;
         if let Some(m) = maintenance {
             m.abort();
         }

@@ -124,6 +124,8 @@ pub struct Settings {
     pub db_timeout: Duration,
     /// Whole-request timeout.
     pub request_timeout: Duration,
+    /// How long a client may take to send its request line and headers.
+    pub header_timeout: Duration,
     /// Concurrent password hashes (each holds 19 MiB for ~tens of ms).
     pub hash_concurrency: usize,
     /// Which routes this process serves.
@@ -168,6 +170,7 @@ impl std::fmt::Debug for Settings {
             .field("db_max_connections", &self.db_max_connections)
             .field("db_timeout", &self.db_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("header_timeout", &self.header_timeout)
             .field("hash_concurrency", &self.hash_concurrency)
             .field("role", &self.role)
             .field("revocations_url", &self.revocation_feed_url())
@@ -243,6 +246,7 @@ impl Settings {
             db_max_connections: 8,
             db_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
+            header_timeout: Duration::from_secs(10),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             role: Role::All,
             rate_limits: crate::http::rate_limit::RateLimits::default(),

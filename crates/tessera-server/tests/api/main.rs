@@ -27,3 +27,4 @@ mod sign_out;
 mod sign_up;
 mod tasks;
 mod token;
+mod transport;
