@@ -1,5 +1,6 @@
 //! Layers every response passes through: security headers, CORS for trusted origins only,
-//! request ids, a request timeout, panic containment and the body limit.
+//! request ids and one log line per request, a request timeout, panic containment and the
+//! body limit.
 
 use std::time::Duration;
 
@@ -8,14 +9,11 @@ use axum::extract::DefaultBodyLimit;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::body::MAX_BODY_BYTES;
 use super::error::ApiError;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the application router in the standard layers.
 pub fn apply(router: Router, trusted_origins: &[String], request_timeout: Duration) -> Router {
@@ -62,12 +60,12 @@ pub fn apply(router: Router, trusted_origins: &[String], request_timeout: Durati
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 use axum::response::IntoResponse as _;
                 ApiError::internal(&"a handler panicked").into_response()
             },
         ))
+        // outermost: sees the final status of every request, panics and timeouts included
+        .layer(axum::middleware::from_fn(super::access_log::log_request))
 }

@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP concerns: the error envelope, body parsing, client identity, origin
 //! checks and the layers every response passes through.
 
+pub mod access_log;
 pub mod body;
 pub mod client_ip;
 pub mod error;

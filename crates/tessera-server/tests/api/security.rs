@@ -445,3 +445,63 @@ async fn unknown_emails_and_wrong_passwords_take_the_same_time() {
         "median wrong-password {k:.4}s vs unknown-email {u:.4}s"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_request_logs_one_line_with_its_route_template_and_a_request_id() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = spawn_app().await;
+    let user = app.signed_up_user().await;
+    let jwt = app.access_token(&user.by_bearer()).await;
+    let given = app
+        .request(Method::GET, &format!("/api/{}/tasks", user.id))
+        .bearer_auth(&jwt)
+        .header("x-request-id", "trace-42.abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&given, "x-request-id").as_deref(),
+        Some("trace-42.abc"),
+        "a sane id is kept"
+    );
+    let made = app.request(Method::GET, "/healthz").send().await.unwrap();
+    let made_id = header(&made, "x-request-id").unwrap();
+    assert_eq!(made_id.len(), 32, "one is generated");
+    let hostile = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "x\" event=\"forged")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        header(&hostile, "x-request-id").as_deref(),
+        Some("x\" event=\"forged")
+    );
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("event=\"request\""))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("route=\"/api/{user_id}/tasks\"")
+                && l.contains("request_id=\"trace-42.abc\"")
+                && l.contains("status=200")),
+        "{logs}"
+    );
+    assert!(lines.iter().any(|l| l.contains(&made_id)));
+    assert!(
+        !logs.contains(&format!("/api/{}/tasks", user.id)),
+        "raw paths (with user ids) are never logged"
+    );
+    assert!(!logs.contains("forged"));
+}
