@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod openapi;
 pub mod serve;
 pub mod sessions;
@@ -51,6 +52,10 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// Settings shared by both.
     pub settings: Settings,
+    /// Counters served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The whole HTTP surface of these services, with its layers.
@@ -76,12 +81,23 @@ pub fn build_app(services: &Services) -> Router {
     let (probes, probe_ops) = probe_routes().into_parts("");
     router = router.merge(probes.with_state(services.store.clone()));
     ops.extend(probe_ops);
+    let (metrics, metrics_ops) = metrics_routes().into_parts("");
+    router = router.merge(metrics.with_state(MetricsState {
+        metrics: services.metrics.clone(),
+        store: services.store.clone(),
+        clock: services.clock.clone(),
+    }));
+    ops.extend(metrics_ops);
     let docs = openapi::routes();
     ops.extend(docs.operations().iter().cloned());
     router = router.merge(openapi::serve(docs, &ops));
     let router = router
         .fallback(not_found)
-        .method_not_allowed_fallback(http::error::method_not_allowed);
+        .method_not_allowed_fallback(http::error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            services.metrics.clone(),
+            observe_request,
+        ));
     http::layers::apply(
         router,
         &services.settings.all_trusted_origins(),
@@ -120,6 +136,81 @@ fn probe_routes() -> openapi::Routes<Arc<dyn Store>> {
         )
 }
 
+/// Counts every request by method, route template and status, and times it.
+async fn observe_request(
+    State(metrics): State<Arc<metrics::Metrics>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
+    let res = next.run(req).await;
+    metrics.observe_request(
+        &method,
+        &route,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    res
+}
+
+/// What `/metrics` reads.
+#[derive(Clone)]
+struct MetricsState {
+    metrics: Arc<metrics::Metrics>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+/// `GET /metrics`.
+fn metrics_routes() -> openapi::Routes<MetricsState> {
+    use openapi::{Auth, Operation};
+    openapi::Routes::new().add(
+        Operation::get("/metrics", "metrics", "Prometheus metrics")
+            .tag("probes")
+            .auth(Auth::None)
+            .describe("Request counts and latency by route template, sign-in outcomes, refresh reuse detections, rate-limit hits, active sessions, signing-key ages, database pool state. Restrict access at your proxy.")
+            .ok_with(200, "text/plain", json!({ "type": "string" }), "Prometheus text exposition"),
+        serve_metrics,
+    )
+}
+
+async fn serve_metrics(State(m): State<MetricsState>) -> Response {
+    let now = m.clock.now_ms();
+    let active_sessions =
+        tokio::time::timeout(Duration::from_secs(2), m.store.count_active_sessions(now))
+            .await
+            .ok()
+            .and_then(Result::ok);
+    let keys = m
+        .store
+        .signing_keys()
+        .await
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| (r.kid, (now - r.created_at) / 1000, r.retired_at.is_some()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let gauges = metrics::Gauges {
+        active_sessions,
+        keys,
+        pool: Some(m.store.pool_stats()),
+    };
+    (
+        [(
+            ::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        m.metrics.render(&gauges),
+    )
+        .into_response()
+}
+
 /// The documented (method, path) pairs a process with these parts serves, from the same
 /// route tables [`build_app`] mounts (used by tests; the served document is the reference).
 pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation> {
@@ -131,6 +222,7 @@ pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation>
         ops.extend(tasks::routes().into_parts("").1);
     }
     ops.extend(probe_routes().into_parts("").1);
+    ops.extend(metrics_routes().into_parts("").1);
     ops.extend(openapi::routes().into_parts("").1);
     ops
 }
@@ -302,6 +394,7 @@ impl Application {
                 ))
             }
         };
+        let metrics = Arc::new(metrics::Metrics::default());
         let auth = keys.map(|k| {
             AppState::new(
                 settings.clone(),
@@ -310,6 +403,7 @@ impl Application {
                 clock.clone(),
                 revoked.clone(),
             )
+            .with_metrics(metrics.clone())
         });
         let listener =
             TcpListener::bind(settings.bind)
@@ -325,6 +419,8 @@ impl Application {
                 tasks,
                 store,
                 settings,
+                metrics,
+                clock,
             },
         })
     }

@@ -30,6 +30,7 @@ struct Inner {
     hash_permits: Semaphore,
     trusted_origins: Vec<String>,
     limiter: crate::http::rate_limit::RateLimiter,
+    metrics: Arc<crate::metrics::Metrics>,
     /// Sessions ended in this process; the in-process tasks API refuses their tokens at once.
     revoked: tessera_verify::RevokedSessions,
     /// Sessions this process ended in the last seconds, with when (unix ms). A rebuild of
@@ -57,6 +58,7 @@ impl AppState {
             cookies,
             refresh_keys,
             limiter,
+            metrics: Arc::default(),
             hasher: PasswordHasher::default(),
             hash_permits: Semaphore::new(permits),
             trusted_origins,
@@ -97,6 +99,22 @@ impl AppState {
     /// The cookie signer.
     pub fn cookies(&self) -> &CookieSigner {
         &self.0.cookies
+    }
+
+    /// Shares `metrics` with the rest of the process (sign-in outcomes, reuse detections and
+    /// rate-limit hits are counted there).
+    #[must_use]
+    pub fn with_metrics(self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        let mut inner = Arc::try_unwrap(self.0)
+            .unwrap_or_else(|_| unreachable!("called before the state is shared"));
+        inner.limiter.set_metrics(metrics.clone());
+        inner.metrics = metrics;
+        Self(Arc::new(inner))
+    }
+
+    /// The process's counters.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     /// The rate limiter.

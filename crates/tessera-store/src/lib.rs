@@ -37,6 +37,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 
+    /// Connections the pool holds, and how many of them are idle (for metrics).
+    fn pool_stats(&self) -> (u32, u32);
+
+    /// Live, unexpired sessions (for metrics).
+    async fn count_active_sessions(&self, now_ms: i64) -> Result<i64>;
+
     // ---- users and credentials ----
 
     /// Creates a user and its credential account in one transaction. A taken email gives

@@ -195,6 +195,20 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $lock:expr) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
+            fn pool_stats(&self) -> (u32, u32) {
+                (self.pool.size(), u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX))
+            }
+
+            async fn count_active_sessions(&self, now_ms: i64) -> $crate::Result<i64> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1")
+                        .bind(now_ms)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                Ok(n)
+            }
+
             async fn ping(&self) -> $crate::Result<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
                 Ok(())

@@ -434,6 +434,7 @@ async fn sign_in(
     };
     let verdict = state.verify_password(password.clone(), stored).await?;
     let (PasswordVerdict::Match { needs_rehash }, Some(user)) = (verdict, user) else {
+        state.metrics().sign_in(false);
         tracing::info!(event = "sign_in_failed", ip = ?ip.0, "sign-in failed");
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -443,6 +444,7 @@ async fn sign_in(
     };
     limiter.refund(Rule::SignInFailuresPerClient, &per_client);
     limiter.refund(Rule::SignInFailuresPerAccount, email.as_str());
+    state.metrics().sign_in(true);
     if needs_rehash {
         // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.
         let hash = state.hash_password(password).await?;

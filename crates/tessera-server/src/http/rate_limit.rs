@@ -197,6 +197,7 @@ pub struct RateLimiter {
     clock: Arc<dyn Clock>,
     /// (rule, key) → theoretical arrival time of the next request, unix ms.
     buckets: Mutex<HashMap<(Rule, String), i64>>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// Stop tracking more keys than this; idle buckets are swept first.
@@ -209,7 +210,13 @@ impl RateLimiter {
             limits,
             clock,
             buckets: Mutex::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts refusals in these metrics.
+    pub fn set_metrics(&mut self, metrics: Arc<crate::metrics::Metrics>) {
+        self.metrics = Some(metrics);
     }
 
     fn params(&self, rule: Rule) -> (i64, i64) {
@@ -259,6 +266,9 @@ impl RateLimiter {
             let wait_ms = tat - now - tolerance;
             drop(buckets);
             tracing::warn!(event = "rate_limited", rule = rule.name(), client = %key, "rate limit hit");
+            if let Some(m) = &self.metrics {
+                m.rate_limited(rule.name());
+            }
             let secs = u64::try_from(wait_ms.div_euclid(1000) + 1).unwrap_or(1);
             return Err(ApiError::too_many_requests(secs));
         }

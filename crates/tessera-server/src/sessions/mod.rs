@@ -403,6 +403,7 @@ async fn refresh(
             session_id,
             user_id,
         } => {
+            state.metrics().refresh_reuse();
             ended(&state, std::slice::from_ref(&session_id));
             tracing::warn!(event = "refresh_reuse_detected", user_id = %user_id, session_id = %session_id, "refresh credential reused: session revoked");
             return Err(invalid_refresh());

@@ -13,6 +13,7 @@ mod bearer;
 mod cookies;
 mod get_session;
 mod jwt;
+mod observability;
 mod openapi;
 mod origin;
 mod passwords;
