@@ -1,5 +1,6 @@
 //! `tessera`: the auth server and its administration commands.
 
+mod admin;
 mod config;
 mod layers;
 
@@ -45,6 +46,16 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Decode or verify access tokens.
+    Token {
+        #[command(subcommand)]
+        action: admin::TokenAction,
+    },
+    /// List or end sessions.
+    Sessions {
+        #[command(subcommand)]
+        action: admin::SessionsAction,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -71,6 +82,17 @@ enum ConfigAction {
 
 #[derive(Debug, Subcommand)]
 enum UsersAction {
+    /// Create a user; the password is read from the first line of standard input.
+    Create {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
     /// List users: id, email, name, created, disabled.
     List {
         #[command(flatten)]
@@ -171,7 +193,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { action } => keys(action).await,
+        Command::Users {
+            action: UsersAction::Create { email, name, args },
+        } => admin::create_user(&email, &name, *args).await,
         Command::Users { action } => users(action).await,
+        Command::Token { action } => admin::token(action).await,
+        Command::Sessions { action } => admin::sessions(action).await,
         Command::Config {
             action: ConfigAction::Check(args),
         } => {
@@ -281,20 +308,6 @@ async fn keys(action: KeysAction) -> anyhow::Result<()> {
     }
 }
 
-/// Finds a user by email or id.
-async fn find_user(
-    store: &dyn tessera_store::Store,
-    who: &str,
-) -> anyhow::Result<tessera_store::User> {
-    let found = match tessera_core::Email::parse(who) {
-        Ok(email) => store.user_with_password_by_email(email.as_str()).await?,
-        Err(_) => store.user_with_password_by_id(who).await?,
-    };
-    found
-        .map(|(u, _)| u)
-        .ok_or_else(|| anyhow::anyhow!("no user {who:?}"))
-}
-
 fn print_user(u: &tessera_store::User) {
     let when = tessera_core::timefmt::iso_millis;
     println!(
@@ -311,6 +324,7 @@ async fn users(action: UsersAction) -> anyhow::Result<()> {
     use tessera_core::Clock as _;
     let now = SystemClock.now_ms();
     let (args, who) = match &action {
+        UsersAction::Create { .. } => return Ok(()), // handled by admin::create_user
         UsersAction::List { args } => (args, None),
         UsersAction::Show { user, args }
         | UsersAction::Disable { user, args }
@@ -326,7 +340,7 @@ async fn users(action: UsersAction) -> anyhow::Result<()> {
         );
     };
     let user = match &who {
-        Some(w) => Some(find_user(&*store, w).await?),
+        Some(w) => Some(admin::find_user(&*store, w).await?),
         None => None,
     };
     match (action, user) {

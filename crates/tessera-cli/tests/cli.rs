@@ -479,3 +479,38 @@ async fn trusted_origins_may_be_listed_with_spaces_after_the_commas() {
     );
     server.stop().await;
 }
+
+#[test]
+fn every_subcommand_has_working_help() {
+    // clap checks each command's definition when it is parsed: a clash of two options
+    // only shows up when that very subcommand runs
+    for cmd in [
+        "serve",
+        "migrate",
+        "keys list",
+        "keys rotate",
+        "users create",
+        "users list",
+        "users show",
+        "users disable",
+        "users enable",
+        "users delete",
+        "token decode",
+        "token verify",
+        "sessions list",
+        "sessions revoke",
+        "config check",
+        "healthcheck",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(cmd.split(' '))
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd} --help: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

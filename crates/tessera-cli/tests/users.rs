@@ -143,3 +143,118 @@ async fn unknown_users_are_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
 }
+
+fn admin_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .args([
+            "--database-url",
+            &format!("sqlite://{}", dir.join("t.db").display()),
+        ])
+        .env("TESSERA_SECRET", SECRET)
+        .env("TESSERA_LOG", "warn")
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn operators_create_users_list_and_end_sessions_and_inspect_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), "t.db", &[]).await;
+    // create: the password comes from standard input, and the policy applies
+    let weak = admin_with_stdin(
+        dir.path(),
+        &["users", "create", "--email", "ops@x.test", "--name", "Ops"],
+        "password123456\n",
+    );
+    assert!(!weak.status.success());
+    let made = admin_with_stdin(
+        dir.path(),
+        &["users", "create", "--email", "Ops@X.test", "--name", "Ops"],
+        "correct horse battery\n",
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert_eq!(sign_in_status(&server, "ops@x.test").await, 200);
+
+    let alice = sign_up(&server, "alice@x.test").await;
+    let jwt = access_token(&server, &alice).await;
+    let listed = admin(dir.path(), &["sessions", "list", "alice@x.test"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+
+    // token decode shows claims without verifying; verify checks against the local keys or a JWKS
+    let decoded = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["token", "decode", &jwt])
+        .output()
+        .unwrap();
+    assert!(decoded.status.success());
+    let decoded = String::from_utf8(decoded.stdout).unwrap();
+    assert!(
+        decoded.contains(&alice.user_id) && decoded.contains("\"typ\": \"at+jwt\""),
+        "{decoded}"
+    );
+    let verify = |args: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .args([
+                "--database-url",
+                &format!("sqlite://{}", dir.path().join("t.db").display()),
+                "--base-url",
+                &server.base,
+            ])
+            .env("TESSERA_SECRET", SECRET)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        verify(vec!["token".into(), "verify".into(), jwt.clone()])
+            .status
+            .success()
+    );
+    let jwks = format!("{}/api/auth/jwks", server.base);
+    assert!(
+        verify(vec![
+            "token".into(),
+            "verify".into(),
+            jwt.clone(),
+            "--jwks-url".into(),
+            jwks
+        ])
+        .status
+        .success()
+    );
+    let bad = verify(vec!["token".into(), "verify".into(), tamper(&jwt)]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid"));
+
+    // revoke all of a user's sessions: the token stops working within a second or two
+    let out = admin(
+        dir.path(),
+        &["sessions", "revoke", "--user", "alice@x.test"],
+    );
+    assert!(out.contains("ended 1 session"), "{out}");
+    eventually(Duration::from_secs(2), "access token refused", || async {
+        get_tasks(&server, &alice.user_id, &jwt).await.status() == 401
+    })
+    .await;
+    let out = admin(dir.path(), &["sessions", "revoke", "--all"]);
+    assert!(
+        out.contains("ended 1 session"),
+        "the ops user's sign-in session: {out}"
+    );
+}

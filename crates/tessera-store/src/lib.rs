@@ -110,6 +110,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         now_ms: i64,
     ) -> Result<Vec<String>>;
 
+    /// Ends every live session of every user; returns how many.
+    async fn revoke_all_sessions(&self, now_ms: i64) -> Result<u64>;
+
     /// The user's live, unexpired sessions, newest first.
     async fn list_sessions(&self, user_id: &str, now_ms: i64) -> Result<Vec<Session>>;
 

@@ -427,6 +427,15 @@ macro_rules! impl_store {
                 Ok(ids.into_iter().map(|(id,)| id).collect())
             }
 
+            async fn revoke_all_sessions(&self, now_ms: i64) -> $crate::Result<u64> {
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE revoked_at IS NULL")
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            }
+
             async fn list_sessions(&self, user_id: &str, now_ms: i64) -> $crate::Result<Vec<$crate::Session>> {
                 let recs: Vec<$crate::sql::SessionRec> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
