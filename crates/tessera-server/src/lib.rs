@@ -455,6 +455,7 @@ impl Application {
         let app = build_app(&self.services);
         let header_timeout = self.services.settings.header_timeout;
         let result = serve::serve(self.listener, app, header_timeout, shutdown).await;
+        self.services.store.close().await;
         if let Some(m) = maintenance {
             m.abort();
         }

@@ -37,6 +37,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 
+    /// Closes the pool once connections in use are returned (at shutdown).
+    async fn close(&self);
+
     /// Connections the pool holds, and how many of them are idle (for metrics).
     fn pool_stats(&self) -> (u32, u32);
 

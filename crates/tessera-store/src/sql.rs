@@ -195,6 +195,10 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $lock:expr) => {
         #[async_trait::async_trait]
         impl $crate::Store for $store {
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
             fn pool_stats(&self) -> (u32, u32) {
                 (self.pool.size(), u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX))
             }

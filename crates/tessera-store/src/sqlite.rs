@@ -67,11 +67,6 @@ impl SqliteStore {
             .await
             .map_err(map_err)
     }
-
-    /// Closes the pool, waiting for connections in use to be returned.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 /// Maps sqlx errors: unique violations name their index; busy/locked and pool timeouts mean
