@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Email, EmailError, Password, PasswordError, PasswordVerdict, SessionToken};
+use tessera_core::{Email, EmailError, Password, PasswordVerdict, SessionToken};
 use tessera_store::{NewSession, NewUser, Session, StoreError, User};
 
 use self::cookies::CookieJar;
@@ -266,15 +266,6 @@ fn origin_check(
     Ok(())
 }
 
-fn password_error(e: PasswordError) -> ApiError {
-    match e {
-        PasswordError::TooShort => {
-            ApiError::bad_request("PASSWORD_TOO_SHORT", "Password too short")
-        }
-        PasswordError::TooLong => ApiError::bad_request("PASSWORD_TOO_LONG", "Password too long"),
-    }
-}
-
 fn parse_name(fields: &Fields) -> ApiResult<String> {
     let name = fields.string("name")?;
     if name.chars().count() > MAX_NAME_CHARS {
@@ -340,7 +331,7 @@ async fn sign_up(
     let want_refresh = fields.opt_bool("refreshToken")?.unwrap_or(false);
     let email = Email::parse(raw_email)
         .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
-    let password = Password::new(raw_password).map_err(password_error)?;
+    let password = Password::new(raw_password).map_err(ApiError::from)?;
     refuse_common(&password)?;
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
@@ -412,7 +403,7 @@ async fn sign_in(
             ApiError::bad_request("INVALID_EMAIL", "Invalid email")
         }
     })?;
-    let password = Password::candidate(raw_password).map_err(password_error)?;
+    let password = Password::candidate(raw_password).map_err(ApiError::from)?;
     // Failed attempts against this account, from this client and from everywhere: taken
     // before the password is checked, given back on success (see http::rate_limit).
     let per_client = format!("{}|{client}", email.as_str());

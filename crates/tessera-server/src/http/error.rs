@@ -126,6 +126,20 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
+impl From<tessera_core::PasswordError> for ApiError {
+    /// Better Auth's codes for the length policy.
+    fn from(e: tessera_core::PasswordError) -> Self {
+        match e {
+            tessera_core::PasswordError::TooShort => {
+                Self::bad_request("PASSWORD_TOO_SHORT", "Password too short")
+            }
+            tessera_core::PasswordError::TooLong => {
+                Self::bad_request("PASSWORD_TOO_LONG", "Password too long")
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

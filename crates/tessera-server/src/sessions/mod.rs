@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Password, PasswordError, PasswordVerdict, SessionToken, TokenDigest};
+use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
 use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, User};
 
 use crate::auth::cookies::CookieJar;
@@ -248,15 +248,6 @@ async fn revoke_other_sessions(
     Ok(status_true().into_response())
 }
 
-fn password_error(e: PasswordError) -> ApiError {
-    match e {
-        PasswordError::TooShort => {
-            ApiError::bad_request("PASSWORD_TOO_SHORT", "Password too short")
-        }
-        PasswordError::TooLong => ApiError::bad_request("PASSWORD_TOO_LONG", "Password too long"),
-    }
-}
-
 async fn change_password(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -269,9 +260,9 @@ async fn change_password(
     let raw_new = body.string("newPassword")?;
     let raw_current = body.string("currentPassword")?;
     let rotate_current = body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
-    let new_password = Password::new(raw_new).map_err(password_error)?;
+    let new_password = Password::new(raw_new).map_err(ApiError::from)?;
     auth::refuse_common(&new_password)?;
-    let current_password = Password::candidate(raw_current).map_err(password_error)?;
+    let current_password = Password::candidate(raw_current).map_err(ApiError::from)?;
     let (current, _) = auth::require_session(&state, &headers).await?;
     let stored = state
         .store()
