@@ -24,6 +24,9 @@ mod forgery;
 mod key_sets;
 /// B1, B4, B5, B8 and A36 at the route: the `OwnerOf` guard, `AuthUser`, `MaybeAuthUser`.
 mod owner;
+/// Property tests of claims validation: random claim sets against an independent reading
+/// of the rules, and registered claims of the wrong JSON type.
+mod properties;
 /// A16, A19 and the remote JWKS: caching, refetch cooldown, serve-last-good, fail closed,
 /// size and time limits. Loopback servers only; every test is time-bounded.
 mod remote;
