@@ -20,6 +20,9 @@ mod cache;
 mod claims;
 /// A5–A20, A28, A31–A33: token structure, algorithms, keys and header members.
 mod forgery;
+/// The fuzz targets' kept inputs (`fuzz/regressions/`, `fuzz/corpus/`) replayed through
+/// their harnesses (`fuzz/harness/`): findings stay fixed under `cargo test`.
+mod fuzz_regressions;
 /// A35 and the JWK rules: rotation through a handle, which keys are used, each algorithm.
 mod key_sets;
 /// B1, B4, B5, B8 and A36 at the route: the `OwnerOf` guard, `AuthUser`, `MaybeAuthUser`.
