@@ -331,16 +331,24 @@ impl std::io::Write for Captured {
     }
 }
 
+impl Captured {
+    /// Captures this thread's logs (the whole server, on a current-thread runtime) until the
+    /// guard is dropped.
+    fn install(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_full_flow_logs_security_events_but_never_a_secret() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install(tracing::Level::TRACE);
 
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
@@ -448,14 +456,7 @@ async fn unknown_emails_and_wrong_passwords_take_the_same_time() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_request_logs_one_line_with_its_route_template_and_a_request_id() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install(tracing::Level::INFO);
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
     let jwt = app.access_token(&user.by_bearer()).await;
