@@ -1,16 +1,18 @@
 //! Arbitrary bodies for the auth endpoints, sent to the real application in-process.
 //!
-//! The app is `tessera_server::build_app` over a fresh SQLite database in a temporary
-//! directory, built once (with the real Argon2id parameters, rate limits off), and driven with
-//! `tower::ServiceExt::oneshot`: no socket, but every layer a request meets in production
-//! (body limit, timeout, CORS, panic catching, origin checks, the extractors).
+//! Two apps are built once, each `tessera_server::build_app` over its own SQLite database in
+//! a temporary directory, with the real Argon2id parameters and rate limits off, and driven
+//! with `tower::ServiceExt::oneshot`: no socket, but every layer a request meets in
+//! production (body limit, timeout, CORS, panic catching, origin checks, the extractors).
+//! App 0 has the defaults (http base URL, EdDSA, sign-up reveals taken emails); app 1 an
+//! https base URL (`__Secure-` cookies), HS256 and the generic sign-up answer.
 //!
 //! Input: the first byte picks the endpoint (low three bits: sign-up, sign-in,
 //! change-password, refresh, sign-out), the `Content-Type` (next two bits: JSON, form,
-//! none, `text/plain`), whether the fixture user's session cookie is sent (bit 5) and whether
-//! the trusted `Origin` is sent (bit 6). The rest is the body, in which `@RT@` and `@PW@`
-//! are replaced by the fixture user's refresh credential and password, so the fuzzer can
-//! reach the paths behind a valid credential.
+//! none, `text/plain`), whether the fixture user's session cookie is sent (bit 5), whether
+//! the app's trusted `Origin` is sent (bit 6) and the app (bit 7). The rest is the body, in
+//! which `@RT@` and `@PW@` are replaced by the fixture user's refresh credential and
+//! password, so the fuzzer can reach the paths behind a valid credential.
 //!
 //! What must hold: no answer is 5xx (a panic in a handler is caught and answered 500, so
 //! this covers panics too), and no answer contains a password hash.
@@ -23,12 +25,13 @@ use axum::body::Body;
 use http::{Method, Request, StatusCode, header};
 use tessera_core::ManualClock;
 use tessera_server::http::rate_limit::RateLimits;
-use tessera_server::{Application, Settings, build_app};
+use tessera_server::settings::SignUpResponse;
+use tessera_server::{Application, JwtAlg, Settings, build_app};
 use tower::ServiceExt as _;
 
-const BASE_URL: &str = "http://localhost:3999";
 const SECRET: &[u8] = b"fuzz-server-secret-0123456789abcdef-0123";
-/// The fixture user's password.
+const JWT_SECRET: &[u8] = b"fuzz-jwt-secret-0123456789abcdef-0123456";
+/// The fixture users' password.
 const PASSWORD: &str = "fixture password 7f3c";
 
 const ENDPOINTS: [&str; 5] = [
@@ -51,14 +54,19 @@ struct Fixture {
     refresh_token: String,
 }
 
-struct Harness {
-    runtime: tokio::runtime::Runtime,
+/// One application and its fixture user.
+struct App {
+    base_url: &'static str,
     router: Router,
-    fixture: Mutex<Fixture>,
-    fixtures_made: Mutex<u32>,
+    fixture: Mutex<(Fixture, u32)>,
     // Kept alive: the bound (never served) listener and the database directory.
     _app: Application,
     _dir: tempfile::TempDir,
+}
+
+struct Harness {
+    runtime: tokio::runtime::Runtime,
+    apps: [App; 2],
 }
 
 static HARNESS: LazyLock<Harness> = LazyLock::new(Harness::new);
@@ -87,36 +95,47 @@ async fn send(
     (status, headers, body.to_vec())
 }
 
+impl App {
+    async fn new(variant: u8) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut settings = Settings::new_dev(SECRET.to_vec());
+        settings.bind = "127.0.0.1:0".parse().expect("an address");
+        settings.database_url = format!("sqlite://{}", dir.path().join("fuzz.db").display());
+        // One client (no peer address) sends everything: with limits on, most inputs would
+        // only ever meet the 429 of an exhausted bucket.
+        settings.rate_limits = RateLimits::disabled();
+        let base_url = if variant == 0 {
+            "http://localhost:3999"
+        } else {
+            settings.jwt_alg = JwtAlg::HS256;
+            settings.jwt_secret = Some(JWT_SECRET.to_vec().into());
+            settings.sign_up_response = SignUpResponse::Generic;
+            "https://auth.fuzz.test"
+        };
+        settings.base_url = base_url.into();
+        let app = Application::build(settings, Arc::new(ManualClock::starting_now()))
+            .await
+            .expect("the application builds");
+        let router = build_app(app.services());
+        let fixture = make_fixture(&router, 0).await;
+        Self {
+            base_url,
+            router,
+            fixture: Mutex::new((fixture, 1)),
+            _app: app,
+            _dir: dir,
+        }
+    }
+}
+
 impl Harness {
     fn new() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a runtime");
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut settings = Settings::new_dev(SECRET.to_vec());
-        settings.bind = "127.0.0.1:0".parse().expect("an address");
-        settings.base_url = BASE_URL.into();
-        settings.database_url = format!("sqlite://{}", dir.path().join("fuzz.db").display());
-        // One client (no peer address) sends everything: with limits on, most inputs would
-        // only ever meet the 429 of an exhausted bucket.
-        settings.rate_limits = RateLimits::disabled();
-        let app = runtime
-            .block_on(Application::build(
-                settings,
-                Arc::new(ManualClock::starting_now()),
-            ))
-            .expect("the application builds");
-        let router = build_app(app.services());
-        let fixture = runtime.block_on(make_fixture(&router, 0));
-        Self {
-            runtime,
-            router,
-            fixture: Mutex::new(fixture),
-            fixtures_made: Mutex::new(1),
-            _app: app,
-            _dir: dir,
-        }
+        let apps = runtime.block_on(async { [App::new(0).await, App::new(1).await] });
+        Self { runtime, apps }
     }
 
     fn run(&self, data: &[u8]) {
@@ -127,8 +146,10 @@ impl Harness {
         let content_type = CONTENT_TYPES[usize::from((selector >> 3) & 3)];
         let send_cookie = selector & 0x20 != 0;
         let send_origin = selector & 0x40 != 0;
+        let app = &self.apps[usize::from(selector >> 7)];
 
-        let mut fixture = self.fixture.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = app.fixture.lock().unwrap_or_else(PoisonError::into_inner);
+        let (fixture, made) = &mut *guard;
         let uses_refresh_token = contains(body, b"@RT@");
         let body = replace(
             &replace(body, b"@RT@", fixture.refresh_token.as_bytes()),
@@ -140,11 +161,11 @@ impl Harness {
             extra.push((header::COOKIE, fixture.cookie.clone()));
         }
         if send_origin {
-            extra.push((header::ORIGIN, BASE_URL.to_owned()));
+            extra.push((header::ORIGIN, app.base_url.to_owned()));
         }
         let (status, _, response) =
             self.runtime
-                .block_on(send(&self.router, path, content_type, &extra, body));
+                .block_on(send(&app.router, path, content_type, &extra, body));
         assert!(
             !status.is_server_error(),
             "{path} answered {status}: {}",
@@ -161,35 +182,38 @@ impl Harness {
             && (path.ends_with("change-password")
                 || (path.ends_with("sign-out") && (send_cookie || uses_refresh_token)));
         if ended {
-            let mut n = self
-                .fixtures_made
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            *fixture = self.runtime.block_on(make_fixture(&self.router, *n));
-            *n += 1;
+            *fixture = self.runtime.block_on(make_fixture(&app.router, *made));
+            *made += 1;
         }
     }
 }
 
-/// Signs up `fixture<n>@fuzz.test`, keeps its session cookie, and signs in again for a
-/// refresh credential.
+/// Signs up `fixture<n>@fuzz.test`, then signs in twice: for a session cookie, and for a
+/// refresh credential. (With the generic sign-up answer, signing up signs nobody in.)
 async fn make_fixture(router: &Router, n: u32) -> Fixture {
     let email = format!("fixture{n}@fuzz.test");
     let json = Some("application/json");
     let sign_up = format!(r#"{{"name":"Fixture","email":"{email}","password":"{PASSWORD}"}}"#);
-    let (status, headers, _) = send(router, ENDPOINTS[0], json, &[], sign_up.into_bytes()).await;
+    let (status, _, _) = send(router, ENDPOINTS[0], json, &[], sign_up.into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "the fixture user signs up");
+    let sign_in = format!(r#"{{"email":"{email}","password":"{PASSWORD}"}}"#);
+    let (status, headers, _) = send(router, ENDPOINTS[1], json, &[], sign_in.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "the fixture user signs in");
     let cookie = headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("better-auth.session_token="))
+        .find(|v| v.contains("better-auth.session_token="))
         .and_then(|v| v.split(';').next())
         .expect("a session cookie")
         .to_owned();
     let sign_in = format!(r#"{{"email":"{email}","password":"{PASSWORD}","refreshToken":true}}"#);
     let (status, _, body) = send(router, ENDPOINTS[1], json, &[], sign_in.into_bytes()).await;
-    assert_eq!(status, StatusCode::OK, "the fixture user signs in");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the fixture user signs in for a refresh credential"
+    );
     let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON answer");
     let refresh_token = body["refresh_token"]
         .as_str()
