@@ -332,7 +332,7 @@ macro_rules! impl_store {
             async fn list_users(&self, limit: u32, offset: u32) -> $crate::Result<Vec<$crate::User>> {
                 let recs: Vec<$crate::sql::UserRec> = sqlx::query_as(
                     "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at \
-                     FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+                     FROM users ORDER BY created_at, id LIMIT ($1 + 0) OFFSET ($2 + 0)",
                 )
                 .bind(i64::from(limit))
                 .bind(i64::from(offset))
@@ -640,9 +640,12 @@ macro_rules! impl_store {
             }
 
             async fn list_tasks(&self, user_id: &str, limit: u32, offset: u32) -> $crate::Result<Vec<$crate::TaskRow>> {
+                // `($2 + 0)`, not `$2`: SQLite lets a bare LIMIT/OFFSET parameter steer the
+                // plan and then marks the cached statement expired on every re-bind, so each
+                // call re-prepared it (~20% of a tasks read). An expression keeps the plan.
                 let recs: Vec<$crate::sql::TaskRec> = sqlx::query_as(
                     "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks \
-                     WHERE user_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3",
+                     WHERE user_id = $1 ORDER BY created_at, id LIMIT ($2 + 0) OFFSET ($3 + 0)",
                 )
                 .bind(user_id)
                 .bind(i64::from(limit))
