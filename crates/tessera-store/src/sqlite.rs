@@ -1,11 +1,18 @@
 //! The SQLite adapter: one file, WAL journal, full fsync on commit, a busy timeout, and
 //! `BEGIN IMMEDIATE` for write transactions so two writers never deadlock on lock upgrade.
+//! Writers of this process take turns on an async mutex before `BEGIN IMMEDIATE`: SQLite
+//! admits one writer at a time anyway, and one left waiting on the file lock polls it with
+//! sleeps of up to 100 ms (SQLite's busy handler), which made the slowest refreshes under
+//! load take most of a second. Waiting in line costs nothing.
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use crate::StoreError;
@@ -26,6 +33,34 @@ pub struct SqliteSettings {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's writers take turns here (see the module docs).
+    writer: Arc<tokio::sync::Mutex<()>>,
+    acquire_timeout: Duration,
+}
+
+/// A write transaction holding this process's writer turn until it ends.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl SqliteStore {
@@ -58,14 +93,23 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Other(sqlx::Error::Migrate(Box::new(e))))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Arc::default(),
+            acquire_timeout: settings.acquire_timeout,
+        })
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let turn = tokio::time::timeout(self.acquire_timeout, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| map_err(sqlx::Error::PoolTimedOut))?;
+        let tx = self
+            .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(map_err)
+            .map_err(map_err)?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 }
 
