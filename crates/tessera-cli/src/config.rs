@@ -123,6 +123,10 @@ pub(crate) struct ServeArgs {
     /// `generic` (the same 200 for taken and new emails; people sign in afterwards).
     #[arg(long, env = "TESSERA_SIGN_UP_RESPONSE", value_enum, default_value_t = SignUpArg::Reveal)]
     pub(crate) sign_up_response: SignUpArg,
+    /// Threads that hash passwords (Argon2id, 19 MiB each once used); further sign-ins queue.
+    /// `0`: one fewer than the cores, at least one, so other requests keep a core.
+    #[arg(long, env = "TESSERA_HASH_THREADS", default_value_t = 0)]
+    pub(crate) hash_threads: usize,
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
@@ -198,6 +202,9 @@ impl ServeArgs {
         s.session_max_lifetime = self.session_max_lifetime;
         s.refresh_grace = self.refresh_grace;
         s.db_max_connections = self.db_pool_size;
+        if self.hash_threads > 0 {
+            s.hash_concurrency = self.hash_threads;
+        }
         s.db_timeout = self.db_timeout;
         s.role = match self.role {
             RoleArg::All => Role::All,

@@ -16,5 +16,5 @@ pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::{Email, EmailError};
-pub use password::{Password, PasswordError, PasswordHasher, PasswordVerdict};
+pub use password::{HashMemory, Password, PasswordError, PasswordHasher, PasswordVerdict};
 pub use token::{SessionToken, TokenDigest};

@@ -7,8 +7,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
@@ -102,6 +102,7 @@ pub enum PasswordVerdict {
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon: Argon2<'static>,
+    argon_params: Params,
     current_prefix: String,
 }
 
@@ -129,34 +130,64 @@ impl PasswordHasher {
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, InvalidParams> {
         let params = Params::new(m_kib, t, p, None).map_err(|_| InvalidParams)?;
         Ok(Self {
-            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            argon_params: params,
             current_prefix: format!("$argon2id$v=19$m={m_kib},t={t},p={p}$"),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) with a fresh 16-byte salt.
     pub fn hash(&self, password: &Password) -> String {
+        self.hash_with(password, &mut HashMemory::default())
+    }
+
+    /// [`hash`](Self::hash), computed in `memory` (kept by the caller between hashes).
+    pub fn hash_with(&self, password: &Password, memory: &mut HashMemory) -> String {
         let mut salt = [0u8; 16];
         random_bytes(&mut salt);
-        match self
+        let mut out = Zeroizing::new([0u8; 32]);
+        let blocks = memory.blocks(self.argon_params.block_count());
+        // Neither can fail: the parameters were validated in `new` and the salt and output
+        // lengths are fixed within Argon2's bounds.
+        let encoded = self
             .argon
-            .hash_password_with_salt(password.expose().as_bytes(), &salt)
-        {
-            Ok(h) => h.to_string(),
-            // Cannot happen with validated parameters and a 16-byte salt.
-            Err(_) => unreachable!("argon2 rejected validated parameters"),
+            .hash_password_into_with_memory(
+                password.expose().as_bytes(),
+                &salt,
+                out.as_mut(),
+                blocks,
+            )
+            .ok()
+            .and_then(|()| {
+                Some(PasswordHash {
+                    algorithm: Algorithm::Argon2id.ident(),
+                    version: Some(Version::V0x13.into()),
+                    params: ParamsString::try_from(&self.argon_params).ok()?,
+                    salt: Some(Salt::new(&salt).ok()?),
+                    hash: Some(Output::new(out.as_ref()).ok()?),
+                })
+            });
+        match encoded {
+            Some(h) => h.to_string(),
+            None => unreachable!("argon2 rejected validated parameters"),
         }
     }
 
     /// Checks a password against a stored Argon2 PHC string or Better Auth scrypt string.
     pub fn verify(&self, password: &Password, stored: &str) -> PasswordVerdict {
+        self.verify_with(password, stored, &mut HashMemory::default())
+    }
+
+    /// [`verify`](Self::verify), computing an Argon2 hash in `memory`.
+    pub fn verify_with(
+        &self,
+        password: &Password,
+        stored: &str,
+        memory: &mut HashMemory,
+    ) -> PasswordVerdict {
         let ok = if stored.starts_with("$argon2") {
-            PasswordHash::new(stored).is_ok_and(|h| {
-                // Verification uses the parameters recorded in the hash itself.
-                Argon2::default()
-                    .verify_password(password.expose().as_bytes(), &h)
-                    .is_ok()
-            })
+            // Verification uses the parameters recorded in the hash itself.
+            PasswordHash::new(stored).is_ok_and(|h| verify_argon2(password, &h, memory))
         } else {
             verify_better_auth_scrypt(password, stored)
         };
@@ -172,11 +203,89 @@ impl PasswordHasher {
     /// Spends the same time as checking a real hash, for requests naming an unknown user, so
     /// response timing does not reveal whether an account exists.
     pub fn verify_dummy(&self, password: &Password) {
-        static DUMMY: OnceLock<String> = OnceLock::new();
-        let dummy = DUMMY
-            .get_or_init(|| self.hash(&Password::normalised("tessera dummy password for timing")));
-        let _ = self.verify(password, dummy);
+        self.verify_dummy_with(password, &mut HashMemory::default());
     }
+
+    /// [`verify_dummy`](Self::verify_dummy), computing in `memory`.
+    pub fn verify_dummy_with(&self, password: &Password, memory: &mut HashMemory) {
+        static DUMMY: OnceLock<String> = OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| {
+            self.hash_with(
+                &Password::normalised("tessera dummy password for timing"),
+                memory,
+            )
+        });
+        let _ = self.verify_with(password, dummy, memory);
+    }
+}
+
+/// Argon2's working memory (19 MiB at the default parameters), kept by a hashing thread
+/// between hashes. Allocating it per hash costs a page fault per 4 KiB on every hash, and
+/// glibc keeps freed blocks of this size in per-thread arenas, so a process that hashes on
+/// many threads ends up holding one copy per thread it ever hashed on.
+#[derive(Default)]
+pub struct HashMemory {
+    blocks: Vec<Block>,
+}
+
+impl fmt::Debug for HashMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HashMemory")
+            .field("kib", &self.blocks.len())
+            .finish()
+    }
+}
+
+impl HashMemory {
+    /// Bytes currently held.
+    pub fn held_bytes(&self) -> usize {
+        self.blocks.len() * Block::SIZE
+    }
+
+    /// Gives back the memory (after a quiet spell).
+    pub fn release(&mut self) {
+        self.blocks = Vec::new();
+    }
+
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.blocks.len() < count {
+            self.blocks = vec![Block::new(); count];
+        }
+        &mut self.blocks[..count]
+    }
+}
+
+fn verify_argon2(password: &Password, hash: &PasswordHash, memory: &mut HashMemory) -> bool {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    let count = params.block_count();
+    let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+    let argon = Argon2::new(algorithm, version, params);
+    // A stored hash asking for more memory than Tessera's own parameters (an imported one,
+    // say) is computed in a temporary buffer, so it does not pin that memory to the thread.
+    let mut temporary = HashMemory::default();
+    let memory = if count > ARGON2_M_KIB as usize {
+        &mut temporary
+    } else {
+        memory
+    };
+    let computed = argon.hash_password_into_with_memory(
+        password.expose().as_bytes(),
+        salt.as_ref(),
+        &mut out,
+        memory.blocks(count),
+    );
+    computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// Better Auth's format: `<32 hex salt>:<128 hex key>`, scrypt N=16384 r=16 p=1 dkLen=64,

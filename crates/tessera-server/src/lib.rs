@@ -9,6 +9,7 @@
 //! and [`http`] for what every request passes through.
 
 pub mod auth;
+mod hashing;
 pub mod http;
 pub mod keys;
 pub mod metrics;
@@ -257,6 +258,9 @@ pub enum StartError {
     /// Signing keys could not be loaded.
     #[error(transparent)]
     Keys(#[from] keys::KeyError),
+    /// The password-hashing threads could not be started.
+    #[error("could not start the password-hashing threads: {0}")]
+    HashThreads(#[source] std::io::Error),
     /// The token verifier could not be configured.
     #[error("token verification: {0}")]
     Verifier(tessera_verify::ConfigError),
@@ -342,6 +346,7 @@ fn tasks_verifier(
         .map_err(StartError::Verifier)
 }
 
+
 /// A bound, ready-to-serve server.
 #[derive(Debug)]
 pub struct Application {
@@ -395,16 +400,19 @@ impl Application {
             }
         };
         let metrics = Arc::new(metrics::Metrics::default());
-        let auth = keys.map(|k| {
-            AppState::new(
-                settings.clone(),
-                store.clone(),
-                k,
-                clock.clone(),
-                revoked.clone(),
-            )
-            .with_metrics(metrics.clone())
-        });
+        let auth = keys
+            .map(|k| {
+                AppState::new(
+                    settings.clone(),
+                    store.clone(),
+                    k,
+                    clock.clone(),
+                    revoked.clone(),
+                )
+                .map(|state| state.with_metrics(metrics.clone()))
+                .map_err(StartError::HashThreads)
+            })
+            .transpose()?;
         let listener =
             TcpListener::bind(settings.bind)
                 .await

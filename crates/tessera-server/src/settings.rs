@@ -126,7 +126,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// How long a client may take to send its request line and headers.
     pub header_timeout: Duration,
-    /// Concurrent password hashes (each holds 19 MiB for ~tens of ms).
+    /// Threads that hash passwords (each holds 19 MiB of Argon2 memory once used); more
+    /// concurrent sign-ins queue. Default: one fewer than the cores, at least one.
     pub hash_concurrency: usize,
     /// Which routes this process serves.
     pub role: Role,
@@ -247,7 +248,7 @@ impl Settings {
             db_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             header_timeout: Duration::from_secs(10),
-            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_concurrency: crate::hashing::default_hash_threads(),
             role: Role::All,
             rate_limits: crate::http::rate_limit::RateLimits::default(),
             sign_up_response: SignUpResponse::Reveal,

@@ -6,7 +6,6 @@ use secrecy::ExposeSecret;
 use tessera_core::cookie::CookieSigner;
 use tessera_core::{Clock, Password, PasswordHasher, PasswordVerdict};
 use tessera_store::Store;
-use tokio::sync::Semaphore;
 
 use crate::http::ApiError;
 use crate::keys::KeyRing;
@@ -24,10 +23,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cookies: CookieSigner,
     refresh_keys: crate::sessions::RefreshKeys,
-    hasher: PasswordHasher,
-    /// Bounds concurrent password hashes so a sign-in storm queues instead of exhausting
-    /// memory (19 MiB each) and the blocking pool.
-    hash_permits: Semaphore,
+    hasher: Arc<PasswordHasher>,
+    /// The password-hashing threads: a sign-in storm queues there instead of taking every
+    /// core and 19 MiB per concurrent hash.
+    hashing: crate::hashing::HashPool,
     trusted_origins: Vec<String>,
     limiter: crate::http::rate_limit::RateLimiter,
     metrics: Arc<crate::metrics::Metrics>,
@@ -40,27 +39,30 @@ struct Inner {
 }
 
 impl AppState {
-    /// Assembles the state from its parts.
+    /// Assembles the state from its parts and starts the password-hashing threads.
+    ///
+    /// # Errors
+    /// The operating system refused a thread.
     pub fn new(
         settings: Settings,
         store: Arc<dyn Store>,
         keys: Arc<KeyRing>,
         clock: Arc<dyn Clock>,
         revoked: tessera_verify::RevokedSessions,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let cookies = CookieSigner::new(settings.secret.expose_secret());
         let trusted_origins = settings.all_trusted_origins();
-        let permits = settings.hash_concurrency.max(1);
+        let hashing = crate::hashing::HashPool::new(settings.hash_concurrency)?;
         let refresh_keys = crate::sessions::RefreshKeys::derive(settings.secret.expose_secret());
         let limiter =
             crate::http::rate_limit::RateLimiter::new(settings.rate_limits.clone(), clock.clone());
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             cookies,
             refresh_keys,
             limiter,
             metrics: Arc::default(),
-            hasher: PasswordHasher::default(),
-            hash_permits: Semaphore::new(permits),
+            hasher: Arc::default(),
+            hashing,
             trusted_origins,
             revoked,
             recently_ended: std::sync::Mutex::default(),
@@ -68,7 +70,7 @@ impl AppState {
             store,
             keys,
             clock,
-        }))
+        })))
     }
 
     /// The settings.
@@ -167,42 +169,39 @@ impl AppState {
         self.0.revoked.replace_all(ids.into_iter().chain(recent));
     }
 
-    /// Hashes a new password on the blocking pool.
+    /// Hashes a new password on a hashing thread.
     pub async fn hash_password(&self, password: Password) -> Result<String, ApiError> {
-        let _permit = self
-            .0
-            .hash_permits
-            .acquire()
+        let hasher = self.0.hasher.clone();
+        self.0
+            .hashing
+            .run(move |memory| hasher.hash_with(&password, memory))
             .await
-            .map_err(|e| ApiError::internal(&e))?;
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.0.hasher.hash(&password))
-            .await
-            .map_err(|e| ApiError::internal(&e))
+            .ok_or_else(|| ApiError::internal(&"password hashing failed"))
     }
 
-    /// Checks a password on the blocking pool; with no stored hash, spends the same time on
+    /// Checks a password on a hashing thread; with no stored hash, spends the same time on
     /// a dummy hash and reports a mismatch.
     pub async fn verify_password(
         &self,
         password: Password,
         stored: Option<String>,
     ) -> Result<PasswordVerdict, ApiError> {
-        let _permit = self
-            .0
-            .hash_permits
-            .acquire()
+        let hasher = self.0.hasher.clone();
+        self.0
+            .hashing
+            .run(move |memory| match stored {
+                Some(hash) => hasher.verify_with(&password, &hash, memory),
+                None => {
+                    hasher.verify_dummy_with(&password, memory);
+                    PasswordVerdict::Mismatch
+                }
+            })
             .await
-            .map_err(|e| ApiError::internal(&e))?;
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => this.0.hasher.verify(&password, &hash),
-            None => {
-                this.0.hasher.verify_dummy(&password);
-                PasswordVerdict::Mismatch
-            }
-        })
-        .await
-        .map_err(|e| ApiError::internal(&e))
+            .ok_or_else(|| ApiError::internal(&"password check failed"))
+    }
+
+    /// How many threads hash passwords.
+    pub fn hash_threads(&self) -> usize {
+        self.0.hashing.threads()
     }
 }
