@@ -36,6 +36,8 @@ struct Inner {
     /// `revoked` from a database read that started before such a session's revocation was
     /// committed must not drop it, so rebuilds add these back under the same lock.
     recently_ended: std::sync::Mutex<std::collections::VecDeque<(String, i64)>>,
+    /// Recent session lookups, with SQLite only (one process); see `auth::session_cache`.
+    session_cache: Option<crate::auth::session_cache::SessionCache>,
 }
 
 impl AppState {
@@ -56,7 +58,12 @@ impl AppState {
         let refresh_keys = crate::sessions::RefreshKeys::derive(settings.secret.expose_secret());
         let limiter =
             crate::http::rate_limit::RateLimiter::new(settings.rate_limits.clone(), clock.clone());
+        let session_cache = settings
+            .database_url
+            .starts_with("sqlite:")
+            .then(crate::auth::session_cache::SessionCache::default);
         Ok(Self(Arc::new(Inner {
+            session_cache,
             cookies,
             refresh_keys,
             limiter,
@@ -150,6 +157,22 @@ impl AppState {
         for id in session_ids {
             log.push_back((id.clone(), now));
             self.0.revoked.insert(id.clone());
+        }
+        drop(log);
+        if let Some(cache) = &self.0.session_cache {
+            cache.forget_sessions(session_ids);
+        }
+    }
+
+    /// The session lookup cache (SQLite only).
+    pub(crate) fn session_cache(&self) -> Option<&crate::auth::session_cache::SessionCache> {
+        self.0.session_cache.as_ref()
+    }
+
+    /// Drops a token's cached session after its row changed.
+    pub(crate) fn forget_cached_session(&self, digest: &str) {
+        if let Some(cache) = &self.0.session_cache {
+            cache.forget(digest);
         }
     }
 

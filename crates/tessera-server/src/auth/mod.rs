@@ -3,6 +3,7 @@
 pub mod cookies;
 pub mod dto;
 pub mod session;
+pub(crate) mod session_cache;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -555,6 +556,7 @@ async fn maybe_slide(
         return Ok(false);
     }
     if state.store().extend_session(&sess.id, expires, now).await? {
+        state.forget_cached_session(current.token.digest().as_str());
         current.session.expires_at = expires;
         current.session.updated_at = now;
         return Ok(true);

@@ -73,16 +73,27 @@ pub async fn lookup(state: &AppState, headers: &HeaderMap) -> ApiResult<Lookup> 
     let Some((token, source)) = presented_token(state, headers) else {
         return Ok(Lookup::None);
     };
-    let Some((session, user)) = state
-        .store()
-        .session_by_digest(token.digest().as_str())
-        .await?
-    else {
+    let digest = token.digest();
+    let cached = state.session_cache().and_then(|c| c.get(digest.as_str()));
+    let found = match cached {
+        // Ended since it was remembered (here at once, elsewhere within a second).
+        Some((session, _)) if state.revoked().contains(&session.id) => None,
+        Some(hit) => Some(hit),
+        None => {
+            let found = state.store().session_by_digest(digest.as_str()).await?;
+            if let (Some(cache), Some((session, user))) = (state.session_cache(), &found) {
+                cache.insert(digest.as_str(), session, user);
+            }
+            found
+        }
+    };
+    let Some((session, user)) = found else {
         return Ok(Lookup::None);
     };
     let now = state.clock().now_ms();
     if session.expires_at <= now {
         state.store().revoke_session(&session.id, now).await?;
+        state.forget_cached_session(digest.as_str());
         return Ok(Lookup::Expired);
     }
     if user.disabled_at.is_some() {
