@@ -592,3 +592,36 @@ async fn unusable_sources_are_refused_and_nothing_is_written() {
     }
     assert_eq!(user_count(d, &target), 0);
 }
+
+#[tokio::test]
+async fn a_failure_while_writing_leaves_tessera_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let target = format!("sqlite://{}", d.join("t.db").display());
+    let out = tessera(d, &target, &["migrate"], None);
+    assert!(out.status.success(), "{out:?}");
+    // Make the database refuse the last session the import writes (Carol's, after Alice's
+    // user, password and session are in), as a full disk or a constraint would.
+    let mut c = sqlx::SqliteConnection::connect(&target).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_carol BEFORE INSERT ON sessions WHEN NEW.id = 'sessCarol' \
+         BEGIN SELECT RAISE(ABORT, 'disk full, say'); END",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    drop(c);
+    let source = sqlite_source(d).await;
+    source.populate().await;
+
+    let err = import_fails(d, &target, source.url());
+    assert!(err.contains("the Tessera database is unchanged"), "{err}");
+    assert_eq!(user_count(d, &target), 0);
+    let mut c = sqlx::SqliteConnection::connect(&target).await.unwrap();
+    let (sessions, accounts): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM accounts)")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!((sessions, accounts), (0, 0));
+}
