@@ -295,18 +295,6 @@ async fn sign_in(server: &Server, email: &str, password: &str) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn get_session(server: &Server, bearer: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!("{}/api/auth/get-session", server.base))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 fn no_secrets(out: &str) {
     for secret in [
         SCRYPT_PASSWORD123,
@@ -361,13 +349,13 @@ async fn import_then_sign_in_and_rerun(source: BaDb, target: &str, dir: &Path) {
     );
 
     // the Better Auth session tokens work as they are; the expired one was not imported
-    let s = get_session(&server, ALICE_TOKEN).await;
+    let s = session_of(&server, ALICE_TOKEN).await;
     assert_eq!(s["user"]["id"], ALICE, "{s}");
     assert_eq!(s["session"]["id"], "sessAlice");
     assert_eq!(s["session"]["ipAddress"], "203.0.113.7");
     assert_eq!(s["session"]["userAgent"], "");
-    assert_eq!(get_session(&server, CAROL_TOKEN).await["user"]["id"], CAROL);
-    assert_eq!(get_session(&server, ALICE_OLD_TOKEN).await, Value::Null);
+    assert_eq!(session_of(&server, CAROL_TOKEN).await["user"]["id"], CAROL);
+    assert_eq!(session_of(&server, ALICE_OLD_TOKEN).await, Value::Null);
     // and an access token carries the Better Auth id as its subject
     let jwt = access_token(
         &server,
@@ -500,7 +488,7 @@ async fn a_tessera_user_with_the_same_email_is_kept_and_the_better_auth_one_skip
         sign_in(&server, "carol@example.com", "password123").await.0,
         401
     );
-    assert_eq!(get_session(&server, CAROL_TOKEN).await, Value::Null);
+    assert_eq!(session_of(&server, CAROL_TOKEN).await, Value::Null);
 }
 
 #[tokio::test]
