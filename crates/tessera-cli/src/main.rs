@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod import;
 mod layers;
 
 use std::sync::Arc;
@@ -55,6 +56,11 @@ enum Command {
     Sessions {
         #[command(subcommand)]
         action: admin::SessionsAction,
+    },
+    /// Bring users, passwords and live sessions over from another auth system.
+    Import {
+        #[command(subcommand)]
+        action: import::ImportAction,
     },
     /// Configuration tools.
     Config {
@@ -199,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Users { action } => users(action).await,
         Command::Token { action } => admin::token(action).await,
         Command::Sessions { action } => admin::sessions(action).await,
+        Command::Import { action } => import::run(action).await,
         Command::Config {
             action: ConfigAction::Check(args),
         } => {

@@ -44,18 +44,6 @@ async fn sign_in_status(server: &Server, email: &str) -> u16 {
         .as_u16()
 }
 
-async fn session_of(server: &Server, token: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!("{}/api/auth/get-session", server.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_disabled_user_loses_sign_in_sessions_and_tokens_until_enabled_again() {
     let dir = tempfile::tempdir().unwrap();

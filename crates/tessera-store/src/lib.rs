@@ -4,11 +4,16 @@
 //! version numbers) and its own adapter module. The conformance tests in `tests/` run the
 //! same scenarios against every backend available on the machine.
 
+mod import;
 mod models;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
 
+pub use import::{
+    CredentialImport, ImportCredential, ImportSession, ImportUser, ImportedUser, SessionImport,
+    UserImport,
+};
 pub use models::*;
 
 use async_trait::async_trait;
@@ -175,4 +180,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Option<TaskRow>>;
     /// Deletes one task of this user; false when there was none.
     async fn delete_task(&self, user_id: &str, task_id: &str) -> Result<bool>;
+
+    // ---- import ----
+
+    /// Imports users with their credentials and sessions in one write transaction (rules in
+    /// the `import` module: nothing Tessera holds is overwritten, re-running is harmless).
+    /// Returns one outcome per user, in order. With `dry_run` the transaction is rolled back,
+    /// so the outcomes say what an import would do. An error leaves the database unchanged.
+    async fn import_users(&self, users: &[ImportUser], dry_run: bool) -> Result<Vec<ImportedUser>>;
 }

@@ -725,6 +725,24 @@ macro_rules! impl_store {
                     .map_err(map_err)?;
                 Ok(done.rows_affected() == 1)
             }
+
+            async fn import_users(
+                &self,
+                users: &[$crate::ImportUser],
+                dry_run: bool,
+            ) -> $crate::Result<Vec<$crate::ImportedUser>> {
+                let mut tx = self.begin_write().await?;
+                let mut out = Vec::with_capacity(users.len());
+                for user in users {
+                    out.push($crate::import::import_user!(tx, user));
+                }
+                if dry_run {
+                    tx.rollback().await.map_err(map_err)?;
+                } else {
+                    tx.commit().await.map_err(map_err)?;
+                }
+                Ok(out)
+            }
         }
     };
 }

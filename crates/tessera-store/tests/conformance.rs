@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod import_cases;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -112,6 +112,19 @@ pub async fn access_token(auth: &Server, s: &Session) -> String {
         .to_owned()
 }
 
+/// `GET /api/auth/get-session` with a Bearer session token: the body (`null` when none).
+pub async fn session_of(server: &Server, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/api/auth/get-session", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn get_tasks(api: &Server, user_id: &str, jwt: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(format!("{}/api/{user_id}/tasks", api.base))
