@@ -11,6 +11,7 @@
 mod helpers;
 
 mod attack_input;
+mod attack_passwords;
 mod bad_input;
 mod bearer;
 mod cookies;
