@@ -12,6 +12,7 @@ mod helpers;
 
 mod attack_input;
 mod attack_passwords;
+mod attack_races;
 mod bad_input;
 mod bearer;
 mod cookies;
