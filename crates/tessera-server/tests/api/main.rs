@@ -10,6 +10,7 @@
 
 mod helpers;
 
+mod attack_browser;
 mod attack_input;
 mod attack_passwords;
 mod attack_races;
