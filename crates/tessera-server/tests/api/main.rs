@@ -12,6 +12,7 @@ mod helpers;
 
 mod attack_browser;
 mod attack_input;
+mod attack_map;
 mod attack_passwords;
 mod attack_races;
 mod bad_input;
