@@ -382,3 +382,43 @@ async fn error_bodies_name_no_internals_for_bad_input_or_a_locked_database() {
     drop(lock);
     db.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn rate_limit_events_log_the_email_domain_only() {
+    let (captured, _guard) = crate::security::Captured::install(tracing::Level::INFO);
+    let app = spawn_app_with(|s| {
+        s.rate_limits = tessera_server::http::rate_limit::RateLimits::parse(
+            "sign-in-failures=2/5m,sign-in-failures-per-account=3/1h",
+        )
+        .unwrap();
+        s.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
+    })
+    .await;
+    let victim = app
+        .signed_up_user_with("victim.local-part@example.com", PASSWORD)
+        .await;
+    // one client fills its bucket for the account, then others fill the account's
+    for (ip, expected) in [
+        ("198.51.100.1", StatusCode::UNAUTHORIZED),
+        ("198.51.100.1", StatusCode::UNAUTHORIZED),
+        ("198.51.100.1", StatusCode::TOO_MANY_REQUESTS),
+        ("198.51.100.2", StatusCode::UNAUTHORIZED),
+        ("198.51.100.3", StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        let res =
+            sign_in_with_headers(&app, &victim.email, &[("x-forwarded-for", ip.into())]).await;
+        assert_eq!(res.status(), expected, "from {ip}");
+    }
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let limited: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("event=\"rate_limited\""))
+        .collect();
+    assert_eq!(limited.len(), 2, "{logs}");
+    assert!(limited.iter().all(|l| l.contains("@example.com")), "{logs}");
+    assert!(
+        !logs.contains("victim.local-part"),
+        "an email address reached the logs:\n{logs}"
+    );
+}
