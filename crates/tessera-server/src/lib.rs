@@ -73,7 +73,11 @@ pub fn build_app(services: &Services) -> Router {
     }
     if let Some(tasks) = &services.tasks {
         let (tasks_routes, tasks_ops) = tasks::routes().into_parts("");
-        router = router.merge(tasks_routes.with_state(tasks.clone()));
+        router = router.merge(
+            tasks_routes
+                .with_state(tasks.clone())
+                .layer(tasks::no_store()),
+        );
         ops.extend(tasks_ops);
     }
     if services.auth.is_some() {

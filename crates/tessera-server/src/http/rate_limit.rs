@@ -265,7 +265,7 @@ impl RateLimiter {
         if tat - now > tolerance {
             let wait_ms = tat - now - tolerance;
             drop(buckets);
-            tracing::warn!(event = "rate_limited", rule = rule.name(), client = %key, "rate limit hit");
+            tracing::warn!(event = "rate_limited", rule = rule.name(), client = %loggable(key), "rate limit hit");
             if let Some(m) = &self.metrics {
                 m.rate_limited(rule.name());
             }
@@ -285,6 +285,15 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, tat| *tat > now);
+    }
+}
+
+/// A bucket key as the logs may show it. Failed-sign-in keys hold the account's email
+/// address; like `Email`'s `Debug`, the log keeps its domain only (`…@example.com|1.2.3.4`).
+fn loggable(key: &str) -> String {
+    match key.split_once('@') {
+        Some((_, rest)) => format!("…@{rest}"),
+        None => key.to_owned(),
     }
 }
 
@@ -386,6 +395,16 @@ mod tests {
                 .enabled
         );
         assert!(RateLimits::parse("nope=1/1s").is_err());
+    }
+
+    #[test]
+    fn logged_keys_keep_the_email_domain_only() {
+        assert_eq!(
+            loggable("alice@example.com|127.0.0.1"),
+            "…@example.com|127.0.0.1"
+        );
+        assert_eq!(loggable("alice@example.com"), "…@example.com");
+        assert_eq!(loggable("2001:db8:1:2::/64"), "2001:db8:1:2::/64");
     }
 
     #[test]

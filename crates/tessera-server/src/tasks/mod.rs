@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tessera_core::Clock;
@@ -18,6 +18,7 @@ use tessera_core::task::{Task, TaskFieldError, parse_description, parse_title};
 use tessera_core::timefmt::iso_millis;
 use tessera_store::{Store, TaskChange, TaskRow};
 use tessera_verify::{OwnerOf, Verifier};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes, schemas};
@@ -76,7 +77,17 @@ impl FromRef<TasksState> for Verifier {
 
 /// The routes, with their state applied.
 pub fn router(state: TasksState) -> Router {
-    routes().into_parts("").0.with_state(state)
+    routes()
+        .into_parts("")
+        .0
+        .with_state(state)
+        .layer(no_store())
+}
+
+/// `Cache-Control: no-store` on every answer: a user's tasks are private, and no browser or
+/// shared cache may keep them (ASVS 14.3.2).
+pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 /// The routes, with their documentation.

@@ -435,6 +435,12 @@ impl TestApp {
         n.0
     }
 
+    /// Number of rows in a table that satisfy an SQL condition (written by the test, never
+    /// from a response).
+    pub(crate) async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.count(&format!("{table} WHERE {condition}")).await
+    }
+
     /// Everything the auth endpoints write, as one comparable string.
     pub(crate) async fn db_snapshot(&self) -> String {
         // (columns, table) concatenated per row, rows joined in a stable order

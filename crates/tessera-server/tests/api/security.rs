@@ -1,7 +1,8 @@
 //! The security checklist's group D (passwords, enumeration, brute force) and the audit
 //! log: rate limits per client IP and per account, `X-Forwarded-For` believed only from
 //! trusted proxies, common passwords refused, the generic sign-up mode, and logs that record
-//! security events without ever containing a secret.
+//! security events without ever containing a secret. `Captured` (log capture) is shared with
+//! `attack_passwords`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -319,7 +320,7 @@ async fn generic_sign_up_answers_taken_and_new_emails_alike() {
 
 /// Collects everything the server logs (all levels) during a test.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -334,7 +335,7 @@ impl std::io::Write for Captured {
 impl Captured {
     /// Captures this thread's logs (the whole server, on a current-thread runtime) until the
     /// guard is dropped.
-    fn install(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+    pub(crate) fn install(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
         let captured = Self::default();
         let sink = captured.clone();
         let subscriber = tracing_subscriber::fmt()
