@@ -1,7 +1,8 @@
 //! `tessera-bench-noauth <bind> <sqlite-url>`: serves `GET /api/{user_id}/tasks` exactly as
-//! Tessera's tasks API does (the same `Store::list_tasks`, page parsing defaults, DTO and
-//! `tessera_server::http::layers`), but without the `OwnerOf` extractor: no token is read or
-//! verified. Only for measuring the cost of authentication in `bench/run`.
+//! Tessera's tasks API does (the same `Store::list_tasks`, page parsing defaults, DTO,
+//! `no-store` header, request metrics, `tessera_server::http::layers` and connection loop),
+//! but without the `OwnerOf` extractor: no token is read or verified. Only for measuring the
+//! cost of authentication in `bench/run`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,17 +69,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?,
     );
+    let metrics = Arc::new(tessera_server::metrics::Metrics::default());
     let router = Router::new()
-        .route("/api/{user_id}/tasks", get(list))
+        .route(
+            "/api/{user_id}/tasks",
+            get(list).layer(tessera_server::tasks::no_store()),
+        )
         .route("/healthz", get(|| async { Json(serde_json_ok()) }))
-        .with_state(store);
+        .with_state(store)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            tessera_server::observe_request,
+        ));
     let app = tessera_server::http::layers::apply(
         router,
         &[format!("http://{bind}")],
         Duration::from_secs(15),
     );
     let listener = tokio::net::TcpListener::bind(&bind).await?;
-    axum::serve(listener, app).await?;
+    tessera_server::serve::serve(
+        listener,
+        app,
+        Duration::from_secs(10),
+        std::future::pending(),
+    )
+    .await?;
     Ok(())
 }
 
