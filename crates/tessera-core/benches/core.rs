@@ -51,6 +51,11 @@ fn bench_argon2(c: &mut Criterion) {
     g.bench_function("verify", |b| {
         b.iter(|| hasher.verify(black_box(&pw), black_box(&stored)));
     });
+    // As the server's hashing threads do: one buffer kept between hashes.
+    let mut memory = tessera_core::HashMemory::default();
+    g.bench_function("verify_with_kept_memory", |b| {
+        b.iter(|| hasher.verify_with(black_box(&pw), black_box(&stored), &mut memory));
+    });
     g.finish();
 }
 
