@@ -4,11 +4,9 @@
 //! (`fuzz/harness/*.rs`), so `cargo test` keeps every finding fixed without nightly.
 //!
 //! `cookie_header` inputs replay their core half here (percent-decoding, signatures); the
-//! server's `CookieJar` half needs tessera-server and is replayed by `scripts/fuzz replay`.
+//! server's `CookieJar` half is replayed by tessera-server's own `fuzz_regressions` test.
 
 #![allow(clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
 
 use tessera_core::cookie::{CookieSigner, decode_uri_component};
 
@@ -16,30 +14,10 @@ use tessera_core::cookie::{CookieSigner, decode_uri_component};
 mod cookie;
 #[path = "../../../fuzz/harness/email_password.rs"]
 mod email_password;
+#[path = "../../../fuzz/harness/kept.rs"]
+mod kept;
 
-/// Every file kept for `target`, regressions first; dot files and READMEs are skipped.
-fn kept_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut inputs = Vec::new();
-    for dir in ["regressions", "corpus"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .map(|e| e.expect("a directory entry").path())
-            .collect();
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if name.is_none_or(|n| n.starts_with('.') || n.starts_with("README")) {
-                continue;
-            }
-            let bytes = std::fs::read(&path).expect("a kept input");
-            inputs.push((path, bytes));
-        }
-    }
-    inputs
-}
+use kept::kept_inputs;
 
 #[test]
 fn cookie_header_inputs_replay_without_failure() {

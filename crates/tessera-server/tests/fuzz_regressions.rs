@@ -7,8 +7,6 @@
 
 #![allow(clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-
 use tessera_core::cookie::CookieSigner;
 
 #[path = "../../../fuzz/harness/auth_bodies.rs"]
@@ -18,30 +16,10 @@ mod auth_bodies;
 mod cookie;
 #[path = "../../../fuzz/harness/cookie_jar.rs"]
 mod cookie_jar;
+#[path = "../../../fuzz/harness/kept.rs"]
+mod kept;
 
-/// Every file kept for `target`, regressions first; dot files and READMEs are skipped.
-fn kept_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let mut inputs = Vec::new();
-    for dir in ["regressions", "corpus"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join(target)) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .map(|e| e.expect("a directory entry").path())
-            .collect();
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if name.is_none_or(|n| n.starts_with('.') || n.starts_with("README")) {
-                continue;
-            }
-            let bytes = std::fs::read(&path).expect("a kept input");
-            inputs.push((path, bytes));
-        }
-    }
-    inputs
-}
+use kept::kept_inputs;
 
 #[test]
 fn auth_bodies_inputs_replay_without_failure() {
