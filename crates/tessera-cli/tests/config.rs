@@ -72,7 +72,7 @@ fn flags_beat_environment_beats_file_beats_defaults() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("t.toml"),
-        "db_pool_size = 3\naccess_token_ttl = \"5m\"\njwt_alg = \"ES256\"\n",
+        "db_pool_size = 3\nhash_threads = 5\naccess_token_ttl = \"5m\"\njwt_alg = \"ES256\"\n",
     )
     .unwrap();
     let out = tessera(
@@ -101,6 +101,7 @@ fn flags_beat_environment_beats_file_beats_defaults() {
         t.contains("db_max_connections: 3"),
         "the file beats the default: {t}"
     );
+    assert!(t.contains("hash_concurrency: 5"), "hash_threads: {t}");
 }
 
 #[test]
