@@ -49,17 +49,20 @@ fn has_forbidden_control(s: &str) -> bool {
         .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
 }
 
-/// Validates a title: trimmed, 1–200 characters, no control characters.
+/// Validates a title: at most 200 characters and no control characters as sent (the
+/// published schema's rule, so no input it calls invalid is accepted), not only
+/// whitespace; stored trimmed.
 pub fn parse_title(raw: &str) -> Result<String, TaskFieldError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(TaskFieldError::TitleEmpty);
-    }
-    if t.chars().count() > MAX_TITLE_CHARS {
+    if raw.chars().count() > MAX_TITLE_CHARS {
         return Err(TaskFieldError::TitleTooLong);
     }
-    if has_forbidden_control(t) {
+    if has_forbidden_control(raw) {
         return Err(TaskFieldError::ControlCharacter);
+    }
+    // JSON Schema's `\S` (ECMAScript) also counts U+FEFF as whitespace; Rust's trim does not.
+    let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if t.is_empty() {
+        return Err(TaskFieldError::TitleEmpty);
     }
     Ok(t.to_owned())
 }
@@ -93,6 +96,21 @@ mod tests {
         assert_eq!(
             parse_title("a\u{0}b"),
             Err(TaskFieldError::ControlCharacter)
+        );
+        // Whitespace that is also a control character is refused, not trimmed away, and
+        // the length counts what was sent (schemathesis found both accepted once).
+        assert_eq!(
+            parse_title("\u{b}\u{ad}title"),
+            Err(TaskFieldError::ControlCharacter)
+        );
+        assert_eq!(
+            parse_title("title\u{85}"),
+            Err(TaskFieldError::ControlCharacter)
+        );
+        assert_eq!(parse_title("\u{feff} "), Err(TaskFieldError::TitleEmpty));
+        assert_eq!(
+            parse_title(&format!(" {}", "x".repeat(200))),
+            Err(TaskFieldError::TitleTooLong)
         );
         assert_eq!(
             parse_title("'); DROP TABLE tasks;--"),

@@ -67,12 +67,12 @@ const NO_CONTROL: &str = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-
 const DESCRIPTION_PATTERN: &str =
     "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 
-/// A task title: trimmed, 1 to 200 characters, no control characters.
+/// A task title: 1 to 200 characters and no control characters as sent; stored trimmed.
 fn title() -> Value {
     json!({
         "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS,
         "pattern": format!("^{NO_CONTROL}*\\S{NO_CONTROL}*$"),
-        "description": "Trimmed; 1 to 200 characters, not only whitespace, no control characters",
+        "description": "1 to 200 characters and no control characters as sent, not only whitespace; stored trimmed",
     })
 }
 
