@@ -30,12 +30,6 @@ async fn post_raw(
     rb.send().await.unwrap()
 }
 
-async fn sign_in_status(app: &TestApp, email: &str, password: &str) -> StatusCode {
-    app.sign_in(&json!({ "email": email, "password": password }))
-        .await
-        .status()
-}
-
 #[tokio::test]
 async fn a_duplicate_email_member_cannot_slip_past_the_uniqueness_check() {
     let app = spawn_app().await;
@@ -60,7 +54,8 @@ async fn a_duplicate_email_member_cannot_slip_past_the_uniqueness_check() {
     .await;
     assert_eq!(app.db_snapshot().await, before);
     assert_eq!(
-        sign_in_status(&app, "e6@example.com", "another fine phrase").await,
+        app.sign_in_status("e6@example.com", "another fine phrase")
+            .await,
         StatusCode::UNAUTHORIZED
     );
 
@@ -80,11 +75,12 @@ async fn a_duplicate_email_member_cannot_slip_past_the_uniqueness_check() {
     assert_ne!(body["user"]["id"], owner.id.as_str());
     assert_eq!(app.count("users").await, 2);
     assert_eq!(
-        sign_in_status(&app, "owner@example.com", PASSWORD).await,
+        app.sign_in_status("owner@example.com", PASSWORD).await,
         StatusCode::OK
     );
     assert_eq!(
-        sign_in_status(&app, "owner@example.com", "another fine phrase").await,
+        app.sign_in_status("owner@example.com", "another fine phrase")
+            .await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -115,11 +111,11 @@ async fn a_duplicate_password_member_is_the_one_validated_and_stored() {
     let res = post_raw(&app, SIGN_UP, "application/json", None, body).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        sign_in_status(&app, &email, "a perfectly fine phrase").await,
+        app.sign_in_status(&email, "a perfectly fine phrase").await,
         StatusCode::OK
     );
     assert_eq!(
-        sign_in_status(&app, &email, "short").await,
+        app.sign_in_status(&email, "short").await,
         StatusCode::UNAUTHORIZED
     );
 }

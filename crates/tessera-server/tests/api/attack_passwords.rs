@@ -10,23 +10,6 @@ use tessera_server::http::client_ip::Cidr;
 
 use crate::helpers::*;
 
-async fn sign_in_status(app: &TestApp, email: &str, password: &str) -> StatusCode {
-    app.sign_in(&json!({ "email": email, "password": password }))
-        .await
-        .status()
-}
-
-/// The stored hash of an account's password.
-async fn stored_hash(app: &TestApp, email: &str) -> String {
-    app.store()
-        .user_with_password_by_email(email)
-        .await
-        .unwrap()
-        .expect("the user exists")
-        .1
-        .expect("a credential")
-}
-
 #[tokio::test]
 async fn a_long_password_is_not_truncated_to_72_bytes() {
     let app = spawn_app().await;
@@ -41,16 +24,16 @@ async fn a_long_password_is_not_truncated_to_72_bytes() {
     let user = app.signed_up_user_with(&unique_email(), &password).await;
 
     assert_eq!(
-        sign_in_status(&app, &user.email, &password[..72]).await,
+        app.sign_in_status(&user.email, &password[..72]).await,
         StatusCode::UNAUTHORIZED
     );
     let changed_tail = format!("{}tail-END", &password[..72]);
     assert_eq!(
-        sign_in_status(&app, &user.email, &changed_tail).await,
+        app.sign_in_status(&user.email, &changed_tail).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        sign_in_status(&app, &user.email, &password).await,
+        app.sign_in_status(&user.email, &password).await,
         StatusCode::OK
     );
 }
@@ -68,13 +51,13 @@ async fn passwords_are_compared_exactly_as_received() {
         " pass phrase ",
     ] {
         assert_eq!(
-            sign_in_status(&app, &user.email, other).await,
+            app.sign_in_status(&user.email, other).await,
             StatusCode::UNAUTHORIZED,
             "{other:?}"
         );
     }
     assert_eq!(
-        sign_in_status(&app, &user.email, password).await,
+        app.sign_in_status(&user.email, password).await,
         StatusCode::OK
     );
 }
@@ -86,8 +69,8 @@ async fn equal_passwords_get_different_salts_and_hashes() {
     let b = app.signed_up_user().await;
 
     let (ha, hb) = (
-        stored_hash(&app, &a.email).await,
-        stored_hash(&app, &b.email).await,
+        app.stored_hash(&a.email).await,
+        app.stored_hash(&b.email).await,
     );
 
     // $argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>

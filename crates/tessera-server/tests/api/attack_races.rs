@@ -66,15 +66,6 @@ async fn live_refresh_sessions(app: &TestApp, user_id: &str) -> i64 {
     .await
 }
 
-async fn tasks_status(app: &TestApp, user_id: &str, jwt: &str) -> StatusCode {
-    app.request(Method::GET, &format!("/api/{user_id}/tasks"))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 #[tokio::test]
 async fn case_variant_sign_ups_racing_in_generic_mode_create_one_account() {
     let app = spawn_app_with(|s| {
@@ -182,7 +173,7 @@ async fn refresh_racing_sign_out_leaves_no_live_credential() {
             "a successor issued in the race is dead"
         );
         assert_eq!(
-            tasks_status(&app, &user.id, at).await,
+            app.tasks_status(&user.id, at).await,
             StatusCode::UNAUTHORIZED
         );
     }
@@ -223,7 +214,7 @@ async fn signing_out_with_a_just_rotated_credential_still_ends_the_session() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        tasks_status(&app, &user.id, &at1).await,
+        app.tasks_status(&user.id, &at1).await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -282,7 +273,7 @@ async fn refresh_chains_racing_a_password_change_all_end() {
         );
         if let Some(at) = at {
             assert_eq!(
-                tasks_status(&app, &user.id, at).await,
+                app.tasks_status(&user.id, at).await,
                 StatusCode::UNAUTHORIZED
             );
         }

@@ -330,6 +330,34 @@ impl TestApp {
     }
 
     /// The session (`get-session` body) as this caller sees it; `Value::Null` when none.
+    /// The status of a sign-in with this email and password.
+    pub(crate) async fn sign_in_status(&self, email: &str, password: &str) -> StatusCode {
+        self.sign_in(&json!({ "email": email, "password": password }))
+            .await
+            .status()
+    }
+
+    /// The status of `GET /api/{user_id}/tasks` with this access token.
+    pub(crate) async fn tasks_status(&self, user_id: &str, jwt: &str) -> StatusCode {
+        self.request(Method::GET, &format!("/api/{user_id}/tasks"))
+            .bearer_auth(jwt)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// The stored password hash of an account.
+    pub(crate) async fn stored_hash(&self, email: &str) -> String {
+        self.store()
+            .user_with_password_by_email(email)
+            .await
+            .unwrap()
+            .expect("the user exists")
+            .1
+            .expect("a credential")
+    }
+
     pub(crate) async fn session_json(&self, who: &Who) -> Value {
         let res = self.get_session(who).await;
         assert_eq!(res.status(), StatusCode::OK);

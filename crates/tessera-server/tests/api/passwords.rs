@@ -10,22 +10,12 @@ use crate::helpers::*;
 /// The §2.4 vector: Better Auth's scrypt hash of `password123`.
 const SCRYPT_PASSWORD123: &str = "f73246da9d0ff4fafec411caba66ee8b:4effeaaa9298d733c08cfcfd9f4d90cc1377a3f4be63b9082f3bed53965e3d6a49fdc3a696f3d252b3cbfa1fb5deb750fde444654ee1fdd5575196ab9ce16c12";
 
-async fn stored_hash(app: &TestApp, email: &str) -> String {
-    app.store()
-        .user_with_password_by_email(email)
-        .await
-        .unwrap()
-        .expect("the user exists")
-        .1
-        .expect("a credential")
-}
-
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_with_owasp_parameters() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
 
-    let hash = stored_hash(&app, &user.email).await;
+    let hash = app.stored_hash(&user.email).await;
 
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -161,7 +151,7 @@ async fn a_better_auth_scrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
         .await;
     assert_error(wrong, StatusCode::UNAUTHORIZED, "INVALID_EMAIL_OR_PASSWORD").await;
     assert_eq!(
-        stored_hash(&app, "imported@example.com").await,
+        app.stored_hash("imported@example.com").await,
         SCRYPT_PASSWORD123
     );
 
@@ -170,7 +160,7 @@ async fn a_better_auth_scrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
         .await;
 
     assert_eq!(res.status(), StatusCode::OK);
-    let hash = stored_hash(&app, "imported@example.com").await;
+    let hash = app.stored_hash("imported@example.com").await;
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "rehashed: {hash}"
@@ -180,7 +170,7 @@ async fn a_better_auth_scrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
         .await;
     assert_eq!(again.status(), StatusCode::OK, "the new hash works");
     assert_eq!(
-        stored_hash(&app, "imported@example.com").await,
+        app.stored_hash("imported@example.com").await,
         hash,
         "no second rehash"
     );

@@ -57,27 +57,18 @@ async fn rotated(app: &TestApp, rt: &str) -> (String, String) {
     )
 }
 
-async fn tasks_status(app: &TestApp, user_id: &str, jwt: &str) -> StatusCode {
-    app.request(Method::GET, &format!("/api/{user_id}/tasks"))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 #[tokio::test]
 async fn each_refresh_returns_a_new_credential_and_a_working_access_token() {
     let app = spawn_app().await;
     let (user_id, at0, rt0) = refresh_sign_in(&app).await;
-    assert_eq!(tasks_status(&app, &user_id, &at0).await, StatusCode::OK);
+    assert_eq!(app.tasks_status(&user_id, &at0).await, StatusCode::OK);
     assert!(
         rt0.starts_with("tsr_") && rt0.len() == 47,
         "256-bit credential: {rt0}"
     );
     let (at1, rt1) = rotated(&app, &rt0).await;
     assert_ne!(rt1, rt0);
-    assert_eq!(tasks_status(&app, &user_id, &at1).await, StatusCode::OK);
+    assert_eq!(app.tasks_status(&user_id, &at1).await, StatusCode::OK);
     let claims = decode_jwt(&at1).claims;
     assert_eq!(claims["sub"], user_id.as_str());
     assert_eq!(
@@ -142,7 +133,7 @@ async fn reuse_after_the_grace_window_revokes_the_session_and_its_newest_credent
     )
     .await;
     assert_eq!(
-        tasks_status(&app, &user_id, &at2).await,
+        app.tasks_status(&user_id, &at2).await,
         StatusCode::UNAUTHORIZED,
         "access tokens die with the session"
     );
@@ -228,7 +219,7 @@ async fn garbage_and_swapped_token_types_are_refused_generically() {
     assert_error(res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
     // C5: the refresh credential is not an access token
     assert_eq!(
-        tasks_status(&app, &user_id, &rt0).await,
+        app.tasks_status(&user_id, &rt0).await,
         StatusCode::UNAUTHORIZED
     );
     // and still works after all that
@@ -290,7 +281,7 @@ async fn signing_out_with_the_refresh_credential_ends_refresh_and_access() {
     )
     .await;
     assert_eq!(
-        tasks_status(&app, &user_id, &at0).await,
+        app.tasks_status(&user_id, &at0).await,
         StatusCode::UNAUTHORIZED
     );
 }
