@@ -21,7 +21,6 @@ type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 #[derive(Debug)]
 pub(crate) struct HashPool {
     jobs: flume::Sender<Job>,
-    threads: usize,
 }
 
 /// The default thread count: one fewer than the cores, at least one.
@@ -35,19 +34,13 @@ impl HashPool {
     /// Starts `threads` hashing threads (at least one).
     pub(crate) fn new(threads: usize) -> std::io::Result<Self> {
         let (jobs, queue) = flume::unbounded::<Job>();
-        let threads = threads.max(1);
-        for i in 0..threads {
+        for i in 0..threads.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("tessera-hash-{i}"))
                 .spawn(move || work(&queue))?;
         }
-        Ok(Self { jobs, threads })
-    }
-
-    /// How many hashing threads run.
-    pub(crate) fn threads(&self) -> usize {
-        self.threads
+        Ok(Self { jobs })
     }
 
     /// Runs `job` on a hashing thread and waits for its result; `None` if the job panicked.

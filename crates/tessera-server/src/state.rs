@@ -222,9 +222,4 @@ impl AppState {
             .await
             .ok_or_else(|| ApiError::internal(&"password check failed"))
     }
-
-    /// How many threads hash passwords.
-    pub fn hash_threads(&self) -> usize {
-        self.0.hashing.threads()
-    }
 }
