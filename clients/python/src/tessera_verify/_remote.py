@@ -115,4 +115,6 @@ class RemoteJwks:
         self._stop.set()
 
     def __del__(self) -> None:
-        self._stop.set()
+        stop = getattr(self, "_stop", None)
+        if stop is not None:
+            stop.set()
