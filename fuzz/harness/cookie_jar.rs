@@ -15,7 +15,7 @@
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use tessera_core::cookie::{CookieSigner, decode_uri_component};
-use tessera_server::auth::cookies::CookieJar;
+use tessera_server::session::cookies::CookieJar;
 
 const SESSION: &str = "better-auth.session_token";
 

@@ -69,11 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?,
     );
-    let metrics = Arc::new(tessera_server::metrics::Metrics::default());
+    let metrics = Arc::new(tessera_server::Metrics::default());
     let router = Router::new()
         .route(
             "/api/{user_id}/tasks",
-            get(list).layer(tessera_server::tasks::no_store()),
+            get(list).layer(tessera_server::tasks_no_store()),
         )
         .route("/healthz", get(|| async { Json(serde_json_ok()) }))
         .with_state(store)
@@ -85,14 +85,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         router,
         &[format!("http://{bind}")],
         Duration::from_secs(15),
+        false,
     );
     let listener = tokio::net::TcpListener::bind(&bind).await?;
-    tessera_server::serve::serve(
-        listener,
-        app,
-        Duration::from_secs(10),
-        std::future::pending(),
-    )
+    let options = tessera_server::serve::ServeOptions {
+        header_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        max_connections: tessera_server::settings::DEFAULT_MAX_CONNECTIONS,
+        http2: false,
+    };
+    tessera_server::serve::serve(listener, app, &options, std::future::pending())
     .await?;
     Ok(())
 }

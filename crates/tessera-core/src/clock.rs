@@ -16,6 +16,12 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Converts an instant to unix milliseconds, saturating far outside any realistic range.
+/// A duration in whole milliseconds, saturating (the unit of every stored time).
+pub fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Unix milliseconds of a date-time.
 pub fn unix_ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }

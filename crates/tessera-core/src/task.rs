@@ -6,6 +6,12 @@ use serde::Serialize;
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// Default page size of the task list.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size of the task list.
+pub const MAX_LIMIT: u32 = 100;
+/// Largest offset accepted (deeper paging is refused rather than scanned).
+pub const MAX_OFFSET: u32 = 1_000_000;
 
 /// A task as stored and as returned by the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

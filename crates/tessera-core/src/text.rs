@@ -11,6 +11,11 @@
 //! joiners and marks), and the web UI shows every such text isolated (`unicode-bidi:
 //! isolate`), so a stray override cannot reach beyond it.
 
+/// Longest display name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest `image` URL accepted, in bytes.
+pub const MAX_IMAGE_LEN: usize = 2048;
+
 /// Whether `c` shows nothing by itself (see the module docs for the set).
 pub fn is_invisible(c: char) -> bool {
     matches!(

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretSlice};
 
+use crate::http::origin::origin_of;
+
 /// The JWS algorithm access tokens are signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {
@@ -289,7 +291,7 @@ impl Settings {
             idle_timeout: Duration::from_secs(60),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             http2: false,
-            hash_concurrency: crate::hashing::default_hash_threads(),
+            hash_concurrency: crate::password::pool::default_hash_threads(),
             role: Role::All,
             rate_limits: crate::http::rate_limit::RateLimits::default(),
             sign_up_response: SignUpResponse::Reveal,
@@ -400,26 +402,6 @@ impl Settings {
         }
         v
     }
-}
-
-/// `scheme://host[:port]` of an absolute http(s) URL, lower-cased; `None` if it is not one.
-/// Default ports are dropped, as browsers do in the `Origin` header.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let authority = match (scheme.as_str(), authority.rsplit_once(':')) {
-        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host.to_owned(),
-        _ => authority,
-    };
-    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]

@@ -1,40 +1,27 @@
 //! Better Auth's email-and-password core: sign-up, sign-in, sign-out, get-session, ok.
 
-pub mod cookies;
-pub mod dto;
-pub mod session;
-pub(crate) mod session_cache;
-
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Email, EmailError, Password, PasswordVerdict, SessionToken};
-use tessera_store::{NewSession, NewUser, Session, StoreError, User};
+use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
+use tessera_core::{Email, EmailError, Password, PasswordVerdict};
+use tessera_store::{NewUser, StoreError, User};
 
-use self::cookies::CookieJar;
-use self::dto::{SessionDto, UserDto};
-pub use self::session::Current;
-use self::session::{Lookup, Source};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
+use crate::session::dto::{SessionDto, UserDto};
+use crate::session::{Lookup, MaybeSession};
 use crate::settings::SignUpResponse;
-use crate::state::AppState;
-
-/// Longest display name accepted, in characters.
-pub(crate) const MAX_NAME_CHARS: usize = 200;
-/// Longest `image` URL accepted.
-pub(crate) const MAX_IMAGE_LEN: usize = 2048;
-/// Longest user agent kept with a session.
-const MAX_USER_AGENT_LEN: usize = 512;
+use crate::state::AuthState;
 
 /// Routes under `/api/auth`, with their documentation.
-pub fn routes() -> Routes<AppState> {
+pub(crate) fn routes() -> Routes<AuthState> {
     const TAG: &str = "auth";
     let sign_up_errors = |op: Operation| {
         op.error(
@@ -178,83 +165,8 @@ async fn ok() -> Json<serde_json::Value> {
     Json(json!({ "ok": true }))
 }
 
-fn jar(state: &AppState) -> CookieJar {
-    CookieJar::new(state.settings().secure_cookies())
-}
-
-/// Headers that hand a session to the client: the cookie(s), `set-auth-token` for bearer
-/// clients, and `Cache-Control: no-store`.
-pub(crate) fn session_headers(state: &AppState, token: &SessionToken, remember: bool) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    let max_age = remember.then(|| state.settings().session_ttl.as_secs());
-    h.append(
-        header::SET_COOKIE,
-        jar(state).session(state.cookies(), token.expose(), max_age),
-    );
-    if !remember {
-        h.append(
-            header::SET_COOKIE,
-            jar(state).dont_remember(state.cookies()),
-        );
-    }
-    if let Ok(v) = HeaderValue::try_from(state.cookies().sign(token.expose())) {
-        h.insert("set-auth-token", v);
-    }
-    h.append(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("set-auth-token"),
-    );
-    no_store(&mut h);
-    h
-}
-
-fn no_store(h: &mut HeaderMap) {
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-}
-
-fn user_agent(headers: &HeaderMap) -> String {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    ua.chars().take(MAX_USER_AGENT_LEN).collect()
-}
-
-/// Creates a session for `user`.
-pub(crate) async fn start_session(
-    state: &AppState,
-    user: &User,
-    remember: bool,
-    ip: ClientIp,
-    headers: &HeaderMap,
-) -> ApiResult<(SessionToken, Session)> {
-    let token = SessionToken::generate();
-    let now = state.clock().now_ms();
-    let ttl = if remember {
-        state.settings().session_ttl
-    } else {
-        state.settings().short_session_ttl
-    }
-    .min(state.settings().session_max_lifetime);
-    let session = state
-        .store()
-        .create_session(&NewSession {
-            id: new_id(),
-            user_id: user.id.clone(),
-            token_digest: token.digest().as_str().to_owned(),
-            expires_at: now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
-            now_ms: now,
-            ip_address: ip.0.map(|i| i.to_string()).unwrap_or_default(),
-            user_agent: user_agent(headers),
-            remember,
-        })
-        .await?;
-    Ok((token, session))
-}
-
 fn origin_check(
-    state: &AppState,
+    state: &AuthState,
     method: &Method,
     headers: &HeaderMap,
     rule: OriginRule,
@@ -302,7 +214,7 @@ fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
 /// and taken emails alike.
 fn generic_sign_up_answer(user: &User) -> Response {
     let mut h = HeaderMap::new();
-    no_store(&mut h);
+    crate::http::layers::no_store(&mut h);
     (
         h,
         Json(json!({ "token": null, "user": UserDto::from(user) })),
@@ -310,19 +222,8 @@ fn generic_sign_up_answer(user: &User) -> Response {
         .into_response()
 }
 
-/// Refuses passwords from the common-password list (and its patterns).
-pub(crate) fn refuse_common(password: &Password) -> ApiResult<()> {
-    if tessera_core::common::is_common(password) {
-        return Err(ApiError::bad_request(
-            "PASSWORD_COMPROMISED",
-            "This password is too common. Choose a less predictable one.",
-        ));
-    }
-    Ok(())
-}
-
 async fn sign_up(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ip: ClientIp,
     method: Method,
     headers: HeaderMap,
@@ -340,10 +241,10 @@ async fn sign_up(
     let email = Email::parse(raw_email)
         .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
     let password = Password::new(raw_password).map_err(ApiError::from)?;
-    refuse_common(&password)?;
+    crate::password::refuse_common(&password)?;
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
-    let hash = state.hash_password(password).await?;
+    let hash = state.passwords().hash(password).await?;
     let generic = state.settings().sign_up_response == SignUpResponse::Generic;
     let new_user = NewUser {
         id: new_id(),
@@ -386,13 +287,20 @@ async fn sign_up(
     if want_refresh {
         return refresh_grant(&state, &user, ip, &headers).await;
     }
-    let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
+    let (token, _session) = state
+        .sessions()
+        .start(&user, remember, ip, &headers)
+        .await?;
     let body = json!({ "token": token.expose(), "user": UserDto::from(&user) });
-    Ok((session_headers(&state, &token, remember), Json(body)).into_response())
+    Ok((
+        state.sessions().handover_headers(&token, remember),
+        Json(body),
+    )
+        .into_response())
 }
 
 async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ip: ClientIp,
     method: Method,
     headers: HeaderMap,
@@ -431,7 +339,7 @@ async fn sign_in(
         // unknown or disabled: same work, same answer
         _ => (None, None),
     };
-    let verdict = state.verify_password(password.clone(), stored).await?;
+    let verdict = state.passwords().verify(password.clone(), stored).await?;
     let (PasswordVerdict::Match { needs_rehash }, Some(user)) = (verdict, user) else {
         state.metrics().sign_in(false);
         tracing::info!(event = "sign_in_failed", ip = ?ip.0, "sign-in failed");
@@ -446,7 +354,7 @@ async fn sign_in(
     state.metrics().sign_in(true);
     if needs_rehash {
         // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.
-        let hash = state.hash_password(password).await?;
+        let hash = state.passwords().hash(password).await?;
         state
             .store()
             .set_password_hash(&user.id, &hash, state.clock().now_ms())
@@ -456,10 +364,13 @@ async fn sign_in(
         tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in (refresh grant)");
         return refresh_grant(&state, &user, ip, &headers).await;
     }
-    let (token, _session) = start_session(&state, &user, remember, ip, &headers).await?;
+    let (token, _session) = state
+        .sessions()
+        .start(&user, remember, ip, &headers)
+        .await?;
     tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in");
     let mut body = json!({ "redirect": callback.is_some(), "token": token.expose(), "user": UserDto::from(&user) });
-    let mut h = session_headers(&state, &token, remember);
+    let mut h = state.sessions().handover_headers(&token, remember);
     if let Some(url) = callback {
         if let Ok(v) = HeaderValue::try_from(url.as_str()) {
             h.insert(header::LOCATION, v);
@@ -473,23 +384,27 @@ async fn sign_in(
 /// rotating refresh credential, for clients without cookies. No session token and no
 /// cookie are handed out; `token` is `null` so Better Auth–shaped clients stay unconfused.
 async fn refresh_grant(
-    state: &AppState,
+    state: &AuthState,
     user: &User,
     ip: ClientIp,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    let (session, refresh_token) =
-        crate::sessions::start_refresh_session(state, user, ip, headers).await?;
-    let mut body = crate::sessions::token_response(state, user, &session, &refresh_token);
+    let (session, refresh_token) = state
+        .sessions()
+        .start_with_refresh(user, ip, headers)
+        .await?;
+    let mut body = state
+        .sessions()
+        .token_response(user, &session, &refresh_token);
     body["token"] = serde_json::Value::Null;
     body["user"] = json!(UserDto::from(user));
     let mut h = HeaderMap::new();
-    no_store(&mut h);
+    crate::http::layers::no_store(&mut h);
     Ok((h, Json(body)).into_response())
 }
 
 async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     method: Method,
     headers: HeaderMap,
     JsonBody(fields): JsonBody,
@@ -505,24 +420,23 @@ async fn sign_out(
         {
             let now = state.clock().now_ms();
             state.store().revoke_session(&id, now).await?;
-            crate::sessions::ended(&state, std::slice::from_ref(&id));
+            state.sessions().end(std::slice::from_ref(&id));
             tracing::info!(event = "sign_out", session_id = %id, "signed out (refresh credential)");
         }
     }
-    if let Lookup::Live(current, _) = session::lookup(&state, &headers).await? {
+    if let Lookup::Live(current, _) = state.sessions().lookup(&headers).await? {
         let now = state.clock().now_ms();
         state
             .store()
             .revoke_session(&current.session.id, now)
             .await?;
-        crate::sessions::ended(&state, std::slice::from_ref(&current.session.id));
+        state
+            .sessions()
+            .end(std::slice::from_ref(&current.session.id));
         tracing::info!(event = "sign_out", user_id = %current.user.id, session_id = %current.session.id, "signed out");
     }
-    let mut h = HeaderMap::new();
-    for c in jar(&state).clear_all() {
-        h.append(header::SET_COOKIE, c);
-    }
-    no_store(&mut h);
+    let mut h = state.sessions().clear_cookies();
+    crate::http::layers::no_store(&mut h);
     Ok((h, Json(json!({ "success": true }))).into_response())
 }
 
@@ -535,63 +449,27 @@ fn refresh_disabled(query: Option<&str>) -> bool {
     })
 }
 
-/// Extends a rememberable session once `update_age` has passed since its last extension.
-/// `rememberMe: false` sessions are never extended, however they are presented.
-async fn maybe_slide(
-    state: &AppState,
-    current: &mut Current,
-    headers: &HeaderMap,
-) -> ApiResult<bool> {
-    let s = state.settings();
-    let now = state.clock().now_ms();
-    let ttl = i64::try_from(s.session_ttl.as_millis()).unwrap_or(i64::MAX);
-    let update_age = i64::try_from(s.session_update_age.as_millis()).unwrap_or(i64::MAX);
-    let sess = &current.session;
-    let due = sess
-        .expires_at
-        .saturating_sub(ttl)
-        .saturating_add(update_age)
-        <= now;
-    if !sess.remember || !due || jar(state).has_dont_remember(state.cookies(), headers) {
-        return Ok(false);
-    }
-    let max_lifetime = i64::try_from(s.session_max_lifetime.as_millis()).unwrap_or(i64::MAX);
-    let expires = now
-        .saturating_add(ttl)
-        .min(sess.created_at.saturating_add(max_lifetime));
-    if expires <= sess.expires_at {
-        return Ok(false);
-    }
-    if state.store().extend_session(&sess.id, expires, now).await? {
-        state.forget_cached_session(current.token.digest().as_str());
-        current.session.expires_at = expires;
-        current.session.updated_at = now;
-        return Ok(true);
-    }
-    Ok(false)
-}
-
 async fn get_session(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     RawQuery(query): RawQuery,
+    MaybeSession(found): MaybeSession,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut h = HeaderMap::new();
-    no_store(&mut h);
-    let mut current = match session::lookup(&state, &headers).await? {
+    crate::http::layers::no_store(&mut h);
+    let mut current = match found {
         Lookup::Live(c, _) => *c,
         Lookup::Expired => {
-            for c in jar(&state).clear_all() {
-                h.append(header::SET_COOKIE, c);
-            }
+            h.extend(state.sessions().clear_cookies());
             return Ok((h, Json(serde_json::Value::Null)).into_response());
         }
         Lookup::None => return Ok((h, Json(serde_json::Value::Null)).into_response()),
     };
-    if !refresh_disabled(query.as_deref()) && maybe_slide(&state, &mut current, &headers).await? {
-        h = session_headers(&state, &current.token, true);
+    if !refresh_disabled(query.as_deref()) && state.sessions().slide(&mut current, &headers).await?
+    {
+        h = state.sessions().handover_headers(&current.token, true);
     }
-    let jwt = crate::keys::mint(&state, &current.user, &current.session);
+    let jwt = state.sessions().mint(&current.user, &current.session);
     if let Ok(v) = HeaderValue::try_from(jwt) {
         h.insert("set-auth-jwt", v);
         h.append(
@@ -612,12 +490,4 @@ async fn get_session_post() -> ApiError {
         "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
         "POST method requires deferSessionRefresh to be enabled in session config",
     )
-}
-
-/// Used by other modules: the caller's session or 401.
-pub(crate) async fn require_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> ApiResult<(Current, Source)> {
-    session::require(state, headers).await
 }

@@ -6,10 +6,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use http::request::Parts;
-
-use crate::state::AppState;
 
 /// An IP network in CIDR form (`10.0.0.0/8`, `::1/128`, or a bare address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +89,17 @@ pub fn resolve(peer: IpAddr, forwarded_for: &[&str], trusted: &[Cidr]) -> IpAddr
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl FromRequestParts<AppState> for ClientIp {
+/// The proxies whose `X-Forwarded-For` is believed; a state provides it through `FromRef`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[Cidr]>);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied()
         else {
             return Ok(Self(None));
@@ -107,11 +110,8 @@ impl FromRequestParts<AppState> for ClientIp {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect();
-        Ok(Self(Some(resolve(
-            peer.ip(),
-            &xff,
-            &state.settings().trusted_proxies,
-        ))))
+        let trusted = TrustedProxies::from_ref(state);
+        Ok(Self(Some(resolve(peer.ip(), &xff, &trusted.0))))
     }
 }
 

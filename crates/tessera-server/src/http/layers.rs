@@ -80,6 +80,13 @@ pub fn apply(
     router.layer(axum::middleware::from_fn(super::access_log::log_request))
 }
 
+/// Marks an answer as carrying a credential or a user's data: never stored by a cache
+/// (`Cache-Control: no-store`, and `Pragma: no-cache` for HTTP/1.0 caches).
+pub fn no_store(headers: &mut http::HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
 /// 431 for more than [`MAX_HEADERS`] header fields, as HTTP/1 answers in hyper.
 async fn limit_header_count(
     req: axum::extract::Request,

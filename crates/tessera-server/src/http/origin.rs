@@ -14,7 +14,6 @@
 use http::{HeaderMap, Method, header};
 
 use super::error::ApiError;
-use crate::settings::origin_of;
 
 /// Which origin rule applies to an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +122,26 @@ fn safe_relative_path(url: &str) -> bool {
         // a trailing slash leaves one empty last segment, which is harmless
         (!segment.is_empty() || last) && decoded != "." && decoded != ".."
     })
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, lower-cased; `None` if it is not one.
+/// Default ports are dropped, as browsers do in the `Origin` header.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let authority = match (scheme.as_str(), authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host.to_owned(),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]

@@ -9,10 +9,8 @@
 
 mod crypt;
 mod jwt;
-mod routes;
 
 pub use jwt::AccessClaims;
-pub use routes::{mint, routes};
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -27,7 +25,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use tessera_core::Clock;
 use tessera_core::id::new_id;
-use tessera_store::{SigningKeyRow, Store, StoreError};
+use tessera_store::{Session, SigningKeyRow, Store, StoreError, User};
 
 use crate::settings::{JwtAlg, Settings};
 
@@ -127,6 +125,8 @@ pub(crate) struct KeySnapshot {
 pub struct KeyRing {
     alg: JwtAlg,
     kek: crypt::Kek,
+    issuer: String,
+    audience: String,
     ttl: Duration,
     activation_delay: Duration,
     current: RwLock<Arc<KeySnapshot>>,
@@ -162,6 +162,8 @@ impl KeyRing {
             return Ok(Self {
                 alg: JwtAlg::HS256,
                 kek,
+                issuer: settings.issuer(),
+                audience: settings.audience(),
                 ttl: settings.access_token_ttl,
                 activation_delay: settings.key_activation_delay,
                 current: RwLock::new(Arc::new(KeySnapshot {
@@ -174,6 +176,8 @@ impl KeyRing {
         let ring = Self {
             alg: settings.jwt_alg,
             kek,
+            issuer: settings.issuer(),
+            audience: settings.audience(),
             ttl: settings.access_token_ttl,
             activation_delay: settings.key_activation_delay,
             current: RwLock::new(Arc::new(KeySnapshot {
@@ -255,6 +259,25 @@ impl KeyRing {
     /// Signs access-token claims with the active key.
     pub fn sign(&self, claims: &AccessClaims<'_>) -> String {
         jwt::sign(&self.snapshot().active, claims)
+    }
+
+    /// Mints an access token for a live session at `now_ms`.
+    pub fn mint(&self, now_ms: i64, user: &User, session: &Session) -> String {
+        let iat = now_ms / 1000;
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(900);
+        let jti = new_id();
+        self.sign(&AccessClaims {
+            iss: &self.issuer,
+            aud: &self.audience,
+            sub: &user.id,
+            iat,
+            exp: iat + ttl,
+            jti: &jti,
+            sid: &session.id,
+            email: &user.email,
+            name: &user.name,
+            email_verified: user.email_verified,
+        })
     }
 
     fn install(&self, rows: &[SigningKeyRow], clock: &dyn Clock) -> Result<(), KeyError> {

@@ -17,7 +17,7 @@
 //! Request bodies are read field by field (see [`crate::http::body`]), so their schemas are
 //! declared here next to the components they reference ([`schemas`]).
 
-pub mod schemas;
+pub(crate) mod schemas;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -396,7 +396,7 @@ fn path_params(path: &str) -> Vec<String> {
 
 /// A route table: the axum routes and their documentation, built together.
 #[derive(Debug)]
-pub struct Routes<S> {
+pub(crate) struct Routes<S> {
     paths: BTreeMap<String, MethodRouter<S>>,
     ops: Vec<Operation>,
 }
@@ -412,14 +412,14 @@ impl<S> Default for Routes<S> {
 
 impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// An empty table.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Registers `handler` for the operation's method and path, with its documentation.
     /// Panics (at startup, like axum) when the method and path are already registered.
     #[must_use]
-    pub fn add<H, T>(mut self, op: Operation, handler: H) -> Self
+    pub(crate) fn add<H, T>(mut self, op: Operation, handler: H) -> Self
     where
         H: Handler<T, S>,
         T: 'static,
@@ -436,7 +436,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 
     /// Both tables in one.
     #[must_use]
-    pub fn merge(mut self, other: Routes<S>) -> Self {
+    pub(crate) fn merge(mut self, other: Routes<S>) -> Self {
         for (path, mr) in other.paths {
             let merged = match self.paths.remove(&path) {
                 Some(existing) => existing.merge(mr),
@@ -449,13 +449,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     }
 
     /// The operations registered so far.
-    pub fn operations(&self) -> &[Operation] {
+    pub(crate) fn operations(&self) -> &[Operation] {
         &self.ops
     }
 
     /// The router and the documentation of its operations, whose paths get `prefix` (the
     /// path the router will be nested at; empty for none).
-    pub fn into_parts(self, prefix: &str) -> (Router<S>, Vec<Operation>) {
+    pub(crate) fn into_parts(self, prefix: &str) -> (Router<S>, Vec<Operation>) {
         let mut router = Router::new();
         for (path, mr) in self.paths {
             router = router.route(&path, mr);
@@ -473,7 +473,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 }
 
 /// The OpenAPI document of `ops`.
-pub fn document(ops: &[Operation]) -> Value {
+pub(crate) fn document(ops: &[Operation]) -> Value {
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
     for op in ops {
         paths
@@ -510,7 +510,7 @@ pub fn document(ops: &[Operation]) -> Value {
 }
 
 /// The docs page's policy: only same-origin script, style and fetch; no inline code.
-pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(crate) const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
 
@@ -520,10 +520,10 @@ const DOCS_CSS: &str = include_str!("docs/docs.css");
 
 /// The rendered document, shared by the handlers.
 #[derive(Debug, Clone)]
-pub struct DocState(Arc<String>);
+pub(crate) struct DocState(Arc<String>);
 
 /// The routes that serve the document and the docs page.
-pub fn routes() -> Routes<DocState> {
+pub(crate) fn routes() -> Routes<DocState> {
     let tag = "meta";
     Routes::new()
         .add(
@@ -580,7 +580,7 @@ pub fn routes() -> Routes<DocState> {
 }
 
 /// Builds the router serving the document of `ops` (which should include [`routes`]' own).
-pub fn serve(routes: Routes<DocState>, ops: &[Operation]) -> Router {
+pub(crate) fn serve(routes: Routes<DocState>, ops: &[Operation]) -> Router {
     let rendered = serde_json::to_string_pretty(&document(ops)).unwrap_or_default();
     let (router, _) = routes.into_parts("");
     router.with_state(DocState(Arc::new(rendered)))

@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 use tessera_core::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use tessera_core::task::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 
-use crate::auth::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
-use crate::tasks::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
+use tessera_core::task::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
+use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
 
 /// `info.description`.
-pub const INFO_DESCRIPTION: &str = "Tessera: an auth server speaking Better Auth 1.7's HTTP \
+pub(crate) const INFO_DESCRIPTION: &str = "Tessera: an auth server speaking Better Auth 1.7's HTTP \
 protocol (email and password, sessions, the jwt plugin's `/token` and `/jwks`), refresh \
 credentials and a revocation feed, plus a protected per-user tasks API.\n\n\
 Every error answer is `{\"message\": string, \"code\": string}`; each response lists the \
@@ -20,7 +20,7 @@ the probes. The web UI's HTML pages (`/`, `/sign-in`, …, `/assets/…`) are no
 API and are not listed.";
 
 /// A tag's description.
-pub fn tag_description(tag: &str) -> &'static str {
+pub(crate) fn tag_description(tag: &str) -> &'static str {
     match tag {
         "auth" => "Better Auth's email-and-password core",
         "jwt" => "Access tokens (Better Auth's jwt plugin)",
@@ -33,7 +33,7 @@ pub fn tag_description(tag: &str) -> &'static str {
 }
 
 /// The schema of a path parameter.
-pub fn path_param(name: &str) -> Value {
+pub(crate) fn path_param(name: &str) -> Value {
     match name {
         "id" => json!({
             "type": "string",
@@ -48,12 +48,12 @@ pub fn path_param(name: &str) -> Value {
 }
 
 /// `limit` of the task list.
-pub fn limit() -> Value {
+pub(crate) fn limit() -> Value {
     json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT })
 }
 
 /// `offset` of the task list.
-pub fn offset() -> Value {
+pub(crate) fn offset() -> Value {
     json!({ "type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0 })
 }
 
@@ -89,7 +89,7 @@ fn nullable(t: &str) -> Value {
 }
 
 /// `components.securitySchemes`.
-pub fn security_schemes() -> Value {
+pub(crate) fn security_schemes() -> Value {
     json!({
         "sessionCookie": {
             "type": "apiKey",
@@ -123,7 +123,7 @@ pub fn security_schemes() -> Value {
 
 /// `components.schemas`.
 #[allow(clippy::too_many_lines)] // one declarative table
-pub fn components() -> Value {
+pub(crate) fn components() -> Value {
     let password = json!({
         "type": "string", "minLength": MIN_PASSWORD_LEN, "maxLength": MAX_PASSWORD_LEN,
         "description": "8 to 128 characters (UTF-16 units); common passwords are refused \

@@ -11,8 +11,6 @@
 //! * Ending a session also ends its access tokens: at once in this process, and through
 //!   `GET /api/auth/revocations` for verifiers elsewhere.
 
-pub mod refresh;
-
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -21,22 +19,20 @@ use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
-use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, User};
+use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy};
 
-use crate::auth::cookies::CookieJar;
-use crate::auth::dto::{SessionDto, UserDto};
-use crate::auth::{self, Current};
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes};
-use crate::state::AppState;
-
-pub use self::refresh::RefreshKeys;
+use crate::session::dto::{SessionDto, UserDto};
+use crate::session::refresh_keys;
+use crate::session::{Current, CurrentSession};
+use crate::state::AuthState;
 
 /// Routes under `/api/auth`, with their documentation.
-pub fn routes() -> Routes<AppState> {
+pub(crate) fn routes() -> Routes<AuthState> {
     const TAG: &str = "sessions";
     Routes::new()
         .add(
@@ -130,30 +126,14 @@ pub fn routes() -> Routes<AppState> {
         )
 }
 
-/// Called whenever sessions end (sign-out, revocation, password change, reuse detection),
-/// so access tokens of those sessions stop working in this process at once.
-pub(crate) fn ended(state: &AppState, session_ids: &[String]) {
-    state.note_sessions_ended(session_ids);
-}
-
-fn ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 fn status_true() -> Json<serde_json::Value> {
     Json(json!({ "status": true }))
 }
 
-fn clear_cookies(state: &AppState) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for c in CookieJar::new(state.settings().secure_cookies()).clear_all() {
-        h.append(header::SET_COOKIE, c);
-    }
-    h
-}
-
-async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let (current, _) = auth::require_session(&state, &headers).await?;
+async fn list_sessions(
+    State(state): State<AuthState>,
+    CurrentSession(current, _): CurrentSession,
+) -> ApiResult<Response> {
     let sessions = state
         .store()
         .list_sessions(&current.user.id, state.clock().now_ms())
@@ -169,7 +149,7 @@ async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> Api
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
-fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> ApiResult<()> {
+fn check_origin(state: &AuthState, method: &Method, headers: &HeaderMap) -> ApiResult<()> {
     origin::check(
         method,
         headers,
@@ -179,13 +159,13 @@ fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> ApiRe
 }
 
 async fn revoke_session(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     method: Method,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     check_origin(&state, &method, &headers)?;
-    let (current, _) = auth::require_session(&state, &headers).await?;
+    let (current, _) = state.sessions().require(&headers).await?;
     let handle = body.string("token")?;
     // A session id (from list-sessions) or a raw session token; either must be the caller's.
     let target = if let Some(t) = SessionToken::parse(handle) {
@@ -203,10 +183,10 @@ async fn revoke_session(
             .revoke_session(&s.id, state.clock().now_ms())
             .await?
     {
-        ended(&state, std::slice::from_ref(&s.id));
+        state.sessions().end(std::slice::from_ref(&s.id));
         tracing::info!(event = "session_revoked", user_id = %current.user.id, session_id = %s.id, "session revoked");
         if s.id == current.session.id {
-            headers_out = clear_cookies(&state);
+            headers_out = state.sessions().clear_cookies();
         }
     }
     // The same answer whether or not the handle matched anything.
@@ -214,7 +194,7 @@ async fn revoke_session(
 }
 
 async fn revoke_all(
-    state: &AppState,
+    state: &AuthState,
     current: &Current,
     keep: Option<&str>,
 ) -> ApiResult<Vec<String>> {
@@ -222,37 +202,37 @@ async fn revoke_all(
         .store()
         .revoke_user_sessions(&current.user.id, keep, state.clock().now_ms())
         .await?;
-    ended(state, &ids);
+    state.sessions().end(&ids);
     tracing::info!(event = "sessions_revoked", user_id = %current.user.id, count = ids.len(), "sessions revoked");
     Ok(ids)
 }
 
 async fn revoke_sessions(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     method: Method,
     headers: HeaderMap,
     JsonBody(_): JsonBody,
 ) -> ApiResult<Response> {
     check_origin(&state, &method, &headers)?;
-    let (current, _) = auth::require_session(&state, &headers).await?;
+    let (current, _) = state.sessions().require(&headers).await?;
     revoke_all(&state, &current, None).await?;
-    Ok((clear_cookies(&state), status_true()).into_response())
+    Ok((state.sessions().clear_cookies(), status_true()).into_response())
 }
 
 async fn revoke_other_sessions(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     method: Method,
     headers: HeaderMap,
     JsonBody(_): JsonBody,
 ) -> ApiResult<Response> {
     check_origin(&state, &method, &headers)?;
-    let (current, _) = auth::require_session(&state, &headers).await?;
+    let (current, _) = state.sessions().require(&headers).await?;
     revoke_all(&state, &current, Some(&current.session.id)).await?;
     Ok(status_true().into_response())
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ip: ClientIp,
     method: Method,
     headers: HeaderMap,
@@ -264,9 +244,9 @@ async fn change_password(
     let raw_current = body.string("currentPassword")?;
     let rotate_current = body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
     let new_password = Password::new(raw_new).map_err(ApiError::from)?;
-    auth::refuse_common(&new_password)?;
+    crate::password::refuse_common(&new_password)?;
     let current_password = Password::candidate(raw_current).map_err(ApiError::from)?;
-    let (current, _) = auth::require_session(&state, &headers).await?;
+    let (current, _) = state.sessions().require(&headers).await?;
     let stored = state
         .store()
         .user_with_password_by_id(&current.user.id)
@@ -280,7 +260,8 @@ async fn change_password(
         })?;
     if !matches!(
         state
-            .verify_password(current_password, Some(stored))
+            .passwords()
+            .verify(current_password, Some(stored))
             .await?,
         PasswordVerdict::Match { .. }
     ) {
@@ -289,7 +270,7 @@ async fn change_password(
             "Invalid password",
         ));
     }
-    let hash = state.hash_password(new_password).await?;
+    let hash = state.passwords().hash(new_password).await?;
     state
         .store()
         .set_password_hash(&current.user.id, &hash, state.clock().now_ms())
@@ -305,8 +286,11 @@ async fn change_password(
     // Better Auth's revokeOtherSessions: the current session is replaced by a new one too.
     revoke_all(&state, &current, None).await?;
     let remember = current.session.remember;
-    let (token, _) = auth::start_session(&state, &current.user, remember, ip, &headers).await?;
-    let h = auth::session_headers(&state, &token, remember);
+    let (token, _) = state
+        .sessions()
+        .start(&current.user, remember, ip, &headers)
+        .await?;
+    let h = state.sessions().handover_headers(&token, remember);
     Ok((
         h,
         Json(json!({ "token": token.expose(), "user": UserDto::from(&current.user) })),
@@ -322,61 +306,23 @@ fn invalid_refresh() -> ApiError {
     )
 }
 
-/// The JSON answer that hands out an access token and the next refresh credential.
-pub(crate) fn token_response(
-    state: &AppState,
-    user: &User,
-    session: &Session,
-    refresh_token: &str,
-) -> serde_json::Value {
-    json!({
-        "access_token": crate::keys::mint(state, user, session),
-        "token_type": "Bearer",
-        "expires_in": state.settings().access_token_ttl.as_secs(),
-        "refresh_token": refresh_token,
-    })
-}
-
-/// Starts a session held only by a refresh credential (sign-in with `refreshToken: true`):
-/// the session has no usable session token, so nothing long-lived and static exists.
-pub(crate) async fn start_refresh_session(
-    state: &AppState,
-    user: &User,
-    ip: ClientIp,
-    headers: &HeaderMap,
-) -> ApiResult<(Session, String)> {
-    let (_unused_token, session) = auth::start_session(state, user, true, ip, headers).await?;
-    let first = RefreshKeys::first();
-    state
-        .store()
-        .create_refresh_token(&NewRefreshToken {
-            id: new_id(),
-            session_id: session.id.clone(),
-            token_digest: TokenDigest::of(&first).as_str().to_owned(),
-            parent_id: None,
-            now_ms: state.clock().now_ms(),
-        })
-        .await?;
-    Ok((session, first))
-}
-
 async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ip: ClientIp,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     state.limiter().hit(Rule::Refresh, &client_key(ip))?;
     let presented = body.string("refresh_token")?;
-    if !refresh::well_formed(presented) {
+    if !refresh_keys::well_formed(presented) {
         return Err(invalid_refresh());
     }
-    let successor = state.refresh_keys().successor(presented);
+    let successor = state.sessions().refresh_keys().successor(presented);
     let s = state.settings();
     let policy = RefreshPolicy {
         now_ms: state.clock().now_ms(),
-        grace_ms: ms(s.refresh_grace),
-        idle_ms: ms(s.session_ttl),
-        max_lifetime_ms: ms(s.session_max_lifetime),
+        grace_ms: tessera_core::clock::millis(s.refresh_grace),
+        idle_ms: tessera_core::clock::millis(s.session_ttl),
+        max_lifetime_ms: tessera_core::clock::millis(s.session_max_lifetime),
     };
     let next = NewRefreshToken {
         id: new_id(),
@@ -398,13 +344,13 @@ async fn refresh(
             user_id,
         } => {
             state.metrics().refresh_reuse();
-            ended(&state, std::slice::from_ref(&session_id));
+            state.sessions().end(std::slice::from_ref(&session_id));
             tracing::warn!(event = "refresh_reuse_detected", user_id = %user_id, session_id = %session_id, "refresh credential reused: session revoked");
             return Err(invalid_refresh());
         }
         RefreshOutcome::Unknown | RefreshOutcome::SessionEnded => return Err(invalid_refresh()),
     };
-    let body = token_response(&state, &user, &session, &successor);
+    let body = state.sessions().token_response(&user, &session, &successor);
     Ok((
         [
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
@@ -416,7 +362,7 @@ async fn refresh(
 }
 
 /// Most session ids in one answer of the revocation feed.
-pub const FEED_PAGE: u32 = 1000;
+pub(crate) const FEED_PAGE: u32 = 1000;
 /// How far a caught-up cursor reaches back: revocations written by another instance (or
 /// committed late) with a slightly earlier time are still seen. Ids may repeat; callers
 /// keep a set.
@@ -428,7 +374,7 @@ const FEED_OVERLAP_MS: i64 = 5_000;
 /// are answered; at most [`FEED_PAGE`] ids per answer, oldest first, with a `cursor` for
 /// the next call and `more: true` when the next call should come at once.
 async fn revocations(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
@@ -447,7 +393,10 @@ async fn revocations(
         return Err(ApiError::unauthorized());
     }
     let window = state.settings().access_token_ttl + std::time::Duration::from_secs(60);
-    let oldest = state.clock().now_ms().saturating_sub(ms(window));
+    let oldest = state
+        .clock()
+        .now_ms()
+        .saturating_sub(tessera_core::clock::millis(window));
     let (after_ms, after_id) = match feed_cursor(query.as_deref())? {
         Some((at, id)) if at >= oldest => (at, id),
         _ => (oldest.saturating_sub(1), String::new()),

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tessera_core::Clock;
 use tessera_core::id::{looks_like_id, new_id};
-use tessera_core::task::{Task, TaskFieldError, parse_description, parse_title};
+use tessera_core::task::{
+    DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Task, TaskFieldError, parse_description, parse_title,
+};
 use tessera_core::timefmt::iso_millis;
 use tessera_store::{Store, TaskChange, TaskRow};
 use tessera_verify::{OwnerOf, Verifier};
@@ -22,13 +24,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes, schemas};
-
-/// Default page size of the task list.
-pub const DEFAULT_LIMIT: u32 = 50;
-/// Largest page size.
-pub const MAX_LIMIT: u32 = 100;
-/// Largest offset accepted (deeper paging is refused rather than scanned).
-pub const MAX_OFFSET: u32 = 1_000_000;
 
 /// What the tasks API needs: storage, the verifier, a clock.
 #[derive(Clone, Debug)]
@@ -75,13 +70,10 @@ impl FromRef<TasksState> for Verifier {
     }
 }
 
-/// The routes, with their state applied.
-pub fn router(state: TasksState) -> Router {
-    routes()
-        .into_parts("")
-        .0
-        .with_state(state)
-        .layer(no_store())
+/// The routes with their state and the `no-store` layer, and their documentation.
+pub(crate) fn router(state: TasksState) -> (Router, Vec<crate::openapi::Operation>) {
+    let (router, ops) = routes().into_parts("");
+    (router.with_state(state).layer(no_store()), ops)
 }
 
 /// `Cache-Control: no-store` on every answer: a user's tasks are private, and no browser or
@@ -91,7 +83,7 @@ pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
 }
 
 /// The routes, with their documentation.
-pub fn routes() -> Routes<TasksState> {
+pub(crate) fn routes() -> Routes<TasksState> {
     const TAG: &str = "tasks";
     let common = |op: Operation| op.tag(TAG).auth(Auth::AccessToken).uses_database();
     let task_ok = |op: Operation, what: &str| op.ok(200, "Task", what);

@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use crate::http::ApiError;
 
 /// The paths that answer `index.html`; the client-side router knows the same list.
-pub const PAGES: &[&str] = &["/", "/sign-in", "/sign-up", "/tasks", "/sessions"];
+pub(crate) const PAGES: &[&str] = &["/", "/sign-in", "/sign-up", "/tasks", "/sessions"];
 
 /// Where versioned assets are served.
 const ASSET_PREFIX: &str = "/assets";
@@ -123,7 +123,7 @@ fn etag_for(body: &[u8]) -> HeaderValue {
 }
 
 /// Routes of the web UI.
-pub fn router() -> Router {
+pub(crate) fn router() -> Router {
     let mut router = Router::new();
     for page in PAGES {
         router = router.route(page, get(index));

@@ -30,7 +30,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tessera_core::{Clock as _, ManualClock};
-use tessera_server::{AppState, Application, Settings, StartError};
+use tessera_server::{Application, AuthState, Settings, StartError};
 use tessera_store::Store;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -105,7 +105,7 @@ pub(crate) struct TestApp {
     pub(crate) t0: i64,
     /// A plain client: no cookie store, no `Origin`, never follows redirects.
     pub(crate) api: reqwest::Client,
-    state: AppState,
+    state: AuthState,
     db_path: PathBuf,
     /// With `TESSERA_TEST_BACKEND=postgres`: the fresh database this app uses.
     pg: Option<Arc<PgDatabase>>,
@@ -228,7 +228,7 @@ impl TestApp {
     }
 
     /// The auth server's state: its store and clock.
-    pub(crate) fn state(&self) -> &AppState {
+    pub(crate) fn state(&self) -> &AuthState {
         &self.state
     }
 

@@ -20,6 +20,7 @@ mod bearer;
 mod cookies;
 mod get_session;
 mod jwt;
+mod layout;
 mod observability;
 mod openapi;
 mod origin;

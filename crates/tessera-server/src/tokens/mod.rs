@@ -1,22 +1,20 @@
-//! `GET /api/auth/jwks` and `GET /api/auth/token` (Better Auth's jwt plugin).
+//! `GET /api/auth/jwks` and `GET /api/auth/token` (Better Auth's jwt plugin): handlers
+//! over the key ring (`crate::keys`) and the session service.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
-use tessera_core::id::new_id;
-use tessera_store::{Session, User};
 
-use super::AccessClaims;
 use crate::http::ApiResult;
 use crate::http::client_ip::ClientIp;
 use crate::http::rate_limit::{Rule, client_key};
 use crate::openapi::{Auth, Operation, Routes};
-use crate::state::AppState;
+use crate::state::AuthState;
 
 /// Routes under `/api/auth`, with their documentation.
-pub fn routes() -> Routes<AppState> {
+pub(crate) fn routes() -> Routes<AuthState> {
     const TAG: &str = "jwt";
     Routes::new()
         .add(
@@ -39,7 +37,7 @@ pub fn routes() -> Routes<AppState> {
         )
 }
 
-async fn jwks(State(state): State<AppState>) -> Response {
+async fn jwks(State(state): State<AuthState>) -> Response {
     let body = state.keys().jwks_json();
     (
         [
@@ -59,40 +57,14 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 async fn token(
-    State(state): State<AppState>,
+    State(state): State<AuthState>,
     ip: ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     state.limiter().hit(Rule::Token, &client_key(ip))?;
-    let (current, _) = crate::auth::require_session(&state, &headers).await?;
-    let jwt = mint(&state, &current.user, &current.session);
-    Ok((
-        [
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (header::PRAGMA, HeaderValue::from_static("no-cache")),
-        ],
-        Json(json!({ "token": jwt })),
-    )
-        .into_response())
-}
-
-/// Mints an access token for a live session.
-pub fn mint(state: &AppState, user: &User, session: &Session) -> String {
-    let s = state.settings();
-    let iat = state.clock().now_ms() / 1000;
-    let ttl = i64::try_from(s.access_token_ttl.as_secs()).unwrap_or(900);
-    let (iss, aud) = (s.issuer(), s.audience());
-    let jti = new_id();
-    state.keys().sign(&AccessClaims {
-        iss: &iss,
-        aud: &aud,
-        sub: &user.id,
-        iat,
-        exp: iat + ttl,
-        jti: &jti,
-        sid: &session.id,
-        email: &user.email,
-        name: &user.name,
-        email_verified: user.email_verified,
-    })
+    let (current, _) = state.sessions().require(&headers).await?;
+    let jwt = state.sessions().mint(&current.user, &current.session);
+    let mut h = HeaderMap::new();
+    crate::http::layers::no_store(&mut h);
+    Ok((h, Json(json!({ "token": jwt }))).into_response())
 }

@@ -1,0 +1,106 @@
+//! Composition: which routes a process serves ([`Services`]), the route tables merged into
+//! one router ([`build_app`]) and the fallbacks and layers around them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use tessera_core::Clock;
+use tessera_store::Store;
+
+use crate::http::ApiError;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::state::AuthState;
+use crate::{auth, http, openapi, probes, sessions, tasks, tokens, ui};
+
+/// What one process serves: the auth server, the tasks API, or both (see [`Role`]).
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// The auth server's state, when this process issues tokens.
+    pub auth: Option<AuthState>,
+    /// The tasks API's state, when this process serves it.
+    pub tasks: Option<tasks::TasksState>,
+    /// The database (for readiness).
+    pub store: Arc<dyn Store>,
+    /// Settings shared by both.
+    pub settings: Settings,
+    /// Counters served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The whole HTTP surface of these services, with its layers.
+///
+/// Every route except the web UI's HTML pages comes from an [`openapi::Routes`] table, so
+/// the OpenAPI document served at `/api/openapi.json` lists exactly what is served.
+pub fn build_app(services: &Services) -> Router {
+    let mut router = Router::new();
+    let mut ops = Vec::new();
+    if let Some(auth) = &services.auth {
+        let (auth_routes, auth_ops) = auth_routes().into_parts(AUTH_PREFIX);
+        router = router.nest(AUTH_PREFIX, auth_routes.with_state(auth.clone()));
+        ops.extend(auth_ops);
+    }
+    if let Some(tasks) = &services.tasks {
+        let (tasks_routes, tasks_ops) = tasks::router(tasks.clone());
+        router = router.merge(tasks_routes);
+        ops.extend(tasks_ops);
+    }
+    if services.auth.is_some() {
+        router = router.merge(ui::router());
+    }
+    let (probe_router, probe_ops) = probes::routes(
+        services.store.clone(),
+        services.metrics.clone(),
+        services.clock.clone(),
+        services.auth.as_ref().map(|a| a.passwords().stats()),
+    );
+    router = router.merge(probe_router);
+    ops.extend(probe_ops);
+    let docs = openapi::routes();
+    ops.extend(docs.operations().iter().cloned());
+    router = router.merge(openapi::serve(docs, &ops));
+    let router = router
+        .fallback(not_found)
+        .method_not_allowed_fallback(http::error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            services.metrics.clone(),
+            probes::observe_request,
+        ));
+    http::layers::apply(
+        router,
+        &services.settings.all_trusted_origins(),
+        services.settings.request_timeout,
+        services.settings.http2,
+    )
+}
+
+/// Where the auth server's routes are nested.
+pub(crate) const AUTH_PREFIX: &str = "/api/auth";
+
+/// The auth server's routes (relative to [`AUTH_PREFIX`]).
+fn auth_routes() -> openapi::Routes<AuthState> {
+    auth::routes()
+        .merge(tokens::routes())
+        .merge(sessions::routes())
+}
+
+/// The documented (method, path) pairs a process with these parts serves, from the same
+/// route tables [`build_app`] mounts (used by tests; the served document is the reference).
+pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation> {
+    let mut ops = Vec::new();
+    if auth {
+        ops.extend(auth_routes().into_parts(AUTH_PREFIX).1);
+    }
+    if tasks {
+        ops.extend(tasks::routes().into_parts("").1);
+    }
+    ops.extend(probes::operations());
+    ops.extend(openapi::routes().into_parts("").1);
+    ops
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
