@@ -12,14 +12,18 @@ call it when that origin is listed in CORS_ALLOW_ORIGINS (comma-separated).
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from tessera_verify import Claims
+from tessera_verify.fastapi import install
 
-from .auth import ApiError, Settings, TokenVerifier, User, owner
+from .auth import Settings, build, owner
 from .store import TaskStore
 
 
@@ -35,10 +39,19 @@ def cors_origins_from_env() -> list[str]:
 
 
 def create_app(settings: Settings | None = None, cors_origins: list[str] | None = None) -> FastAPI:
-    app = FastAPI(title="Tasks API (FastAPI + Tessera)")
+    verifier, feed = build(settings or Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if feed is not None:
+            feed.close()
+
+    app = FastAPI(title="Tasks API (FastAPI + Tessera)", lifespan=lifespan)
     origins = cors_origins if cors_origins is not None else cors_origins_from_env()
     if origins:
         # Browsers send the access token in Authorization, never a cookie: no credentials.
+        # The middleware wraps the error handlers, so a refused token is readable by the app.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
@@ -47,12 +60,9 @@ def create_app(settings: Settings | None = None, cors_origins: list[str] | None 
             allow_headers=["authorization", "content-type"],
             max_age=600,
         )
-    app.state.verifier = TokenVerifier(settings or Settings.from_env())
+    install(app, verifier)
     app.state.store = TaskStore()
-
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, e: ApiError) -> JSONResponse:
-        return JSONResponse({"message": e.message, "code": e.code}, status_code=e.status, headers=e.headers)
+    app.state.revocation_feed = feed
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError) -> JSONResponse:
@@ -61,12 +71,12 @@ def create_app(settings: Settings | None = None, cors_origins: list[str] | None 
         return JSONResponse({"message": f"[{where}] {first['msg']}", "code": "VALIDATION_ERROR"}, status_code=400)
 
     @app.get("/api/{user_id}/tasks")
-    def list_tasks(request: Request, user: User = Depends(owner)) -> list[dict]:
-        return request.app.state.store.list(user.id)
+    def list_tasks(request: Request, user: Claims = Depends(owner)) -> list[dict]:
+        return request.app.state.store.list(user.sub)
 
     @app.post("/api/{user_id}/tasks", status_code=201)
-    def create_task(task: NewTask, request: Request, user: User = Depends(owner)) -> dict:
+    def create_task(task: NewTask, request: Request, user: Claims = Depends(owner)) -> dict:
         # the owner is the token's subject, whatever the body says
-        return request.app.state.store.add(user.id, task.title, task.description)
+        return request.app.state.store.add(user.sub, task.title, task.description)
 
     return app
