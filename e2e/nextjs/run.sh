@@ -7,7 +7,8 @@
 #   TESSERA_BIN=/path/to/tessera e2e/nextjs/run.sh   use that binary, skip the build
 #
 # Installs what is missing: Debian's chromium (as root), node_modules in examples/nextjs and
-# here (npm ci), and a venv at e2e/nextjs/.venv with the backend's pinned requirements.
+# here (npm ci), and a venv at e2e/nextjs/.venv with the backend's pinned requirements and
+# the tessera-verify package (clients/python).
 # Screenshots of every step and the servers' output land in e2e/artifacts/nextjs/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,9 +41,9 @@ for dir in "$ROOT/examples/nextjs" "$HERE"; do
   fi
 done
 
-# --- Python venv for the FastAPI backend ----------------------------------------------------
+# --- Python venv for the FastAPI backend (its requirements and tessera-verify from the tree) ---
 REQS=("$ROOT/examples/fastapi/requirements.txt")
-want="$(cat "${REQS[@]}" | sha256sum | cut -d' ' -f1)"
+want="$(cat "${REQS[@]}" "$ROOT"/clients/python/pyproject.toml "$ROOT"/clients/python/src/tessera_verify/*.py | sha256sum | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   section "python venv"
   if ! python3 -m venv .venv; then
@@ -56,7 +57,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)
   fi
   pip_args=()
   for r in "${REQS[@]}"; do pip_args+=(-r "$r"); done
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${pip_args[@]}"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${pip_args[@]}" "$ROOT/clients/python"
   echo "$want" >.venv/.requirements.sha256
 fi
 
