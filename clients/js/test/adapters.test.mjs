@@ -129,3 +129,36 @@ describe('Express and Fastify shapes', () => {
     assert.deepEqual(reply.body, { message: 'Unauthorized', code: 'UNAUTHORIZED' });
   });
 });
+
+describe('remote JWKS under load', () => {
+  it('concurrent unknown kids from a cold start share one fetch', async () => {
+    const { startStub } = await import('./stub.mjs');
+    const stub = await startStub();
+    try {
+      stub.response = { status: 200, body: '{"keys":[]}' };
+      const remote = new Verifier({ issuer: ISS, audience: ISS, jwksUrl: `${stub.url}/jwks`, jwksRefreshIntervalMs: 0, logger: {} });
+      const token = `${b64(JSON.stringify({ alg: 'EdDSA', kid: 'nope' }))}.${b64('{}')}.${b64('x'.repeat(64))}`;
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => remote.verify(token)));
+      assert.deepEqual(results.map((r) => r.reason?.kind), Array(8).fill('keys_unavailable'));
+      assert.equal(stub.hits, 1);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it('a JWKS server that never answers times out into 503', async () => {
+    const net = await import('node:net');
+    const sockets = [];
+    const server = net.createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const remote = new Verifier({ issuer: ISS, audience: ISS, jwksUrl: `http://127.0.0.1:${server.address().port}/jwks`, httpTimeoutMs: 500, jwksRefreshIntervalMs: 0, logger: {} });
+      const started = Date.now();
+      await assert.rejects(remote.verify(`${b64(JSON.stringify({ alg: 'EdDSA', kid: 'k' }))}.e30.AA`), (e) => e.kind === 'keys_unavailable' && e.status === 503);
+      assert.ok(Date.now() - started < 3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});

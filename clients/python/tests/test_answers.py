@@ -146,3 +146,47 @@ def test_the_plain_function_for_other_frameworks(verifier):
     assert check_owner(claims, "alice") is claims
     with pytest.raises(Forbidden):
         check_owner(claims, "bob")
+
+
+def test_concurrent_unknown_kids_from_cold_start_share_one_fetch(stub):
+    """Single-flight: many threads with unknown kids and no keys yet cause one JWKS fetch."""
+    import threading as th
+
+    stub.response = (200, b'{"keys": []}', {})
+    verifier = Verifier(issuer=ISS, audience=ISS, jwks_url=f"{stub.url}/jwks", jwks_refresh_interval=0)
+    header = b64(json.dumps({"alg": "EdDSA", "kid": "nope"}).encode())
+    token = f"{header}.{b64(b'{}')}.{b64(b'x' * 64)}"
+    kinds: list[str] = []
+
+    def run() -> None:
+        try:
+            verifier.verify(token)
+        except VerifyError as e:
+            kinds.append(e.kind)
+
+    threads = [th.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert kinds == ["keys_unavailable"] * 8
+    assert stub.hits == 1
+
+
+def test_a_jwks_server_that_never_answers_times_out():
+    """The fetch is bounded by http_timeout; with no keys ever loaded, 503."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts connections (backlog) but never answers
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks"
+        verifier = Verifier(issuer=ISS, audience=ISS, jwks_url=url, http_timeout=0.5, jwks_refresh_interval=0)
+        started = time.monotonic()
+        with pytest.raises(VerifyError) as e:
+            verifier.verify(f"{b64(json.dumps({'alg': 'EdDSA', 'kid': 'k'}).encode())}.e30.AA")
+        assert e.value.kind == "keys_unavailable" and e.value.status == 503
+        assert time.monotonic() - started < 3
+    finally:
+        listener.close()
