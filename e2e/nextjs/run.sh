@@ -34,8 +34,14 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
   echo "Node >= 20.9 is required by Next.js (found $(node --version))" >&2
   exit 1
 fi
+# (the app installs a copy of clients/js: a change there needs a new install too)
+stale() {
+  local dir="$1" stamp="$1/node_modules/.package-lock.json"
+  [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ] ||
+    { [ "$dir" = "$ROOT/examples/nextjs" ] && [ -n "$(find "$ROOT/clients/js/package.json" "$ROOT/clients/js/src" -newer "$stamp" -print -quit)" ]; }
+}
 for dir in "$ROOT/examples/nextjs" "$HERE"; do
-  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+  if stale "$dir"; then
     section "npm ci (${dir#"$ROOT"/})"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -118,6 +118,8 @@ export async function startStack({ accessTokenTtl = '20s' } = {}) {
       NEXT_TELEMETRY_DISABLED: '1',
       NEXT_PUBLIC_TESSERA_URL: tessera.baseURL,
       NEXT_PUBLIC_TASKS_API_URL: backendURL,
+      // read at run time by the /api/me route handler's revocation feed
+      TESSERA_REVOCATIONS_SECRET: REVOCATIONS_SECRET,
     };
     const nextBin = path.join(NEXT_DIR, 'node_modules/.bin/next');
     if (!fs.existsSync(nextBin)) throw new Error(`no ${nextBin}: run npm ci in examples/nextjs (run.sh does)`);

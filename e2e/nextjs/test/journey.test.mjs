@@ -100,16 +100,27 @@ describe('Next.js + Tessera + FastAPI in Chromium', { timeout: 420000 }, () => {
   const backendStatus = async (token) =>
     (await fetch(`${stack.backendURL}/api/${userId}/tasks`, { headers: { authorization: `Bearer ${token}` } })).status;
 
-  /** Polls the backend with `token` until it is refused, within REVOCATION_WINDOW_MS. */
+  /** The app's own route handler, asked with `token`. */
+  const meStatus = async (token) =>
+    (await fetch(`${stack.frontendURL}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+  /**
+   * Polls the FastAPI backend and the app's /api/me with `token` until both refuse it,
+   * within REVOCATION_WINDOW_MS.
+   */
   async function assertRefusedWithinWindow(token, what) {
     const deadline = Date.now() + REVOCATION_WINDOW_MS;
-    let status;
+    let backend;
+    let me;
     while (Date.now() < deadline) {
-      status = await backendStatus(token);
-      if (status === 401) return;
+      [backend, me] = await Promise.all([backendStatus(token), meStatus(token)]);
+      if (backend === 401 && me === 401) return;
       await sleep(200);
     }
-    assert.fail(`${what}: the backend still answers ${status} to the ended session's token after ${REVOCATION_WINDOW_MS} ms`);
+    assert.fail(
+      `${what}: after ${REVOCATION_WINDOW_MS} ms the ended session's token still gets ${backend} from the ` +
+        `FastAPI backend and ${me} from the Next.js route handler (401 expected from both)`,
+    );
   }
 
   /** The held token's expiry (ms) as the tasks page shows it. */
@@ -350,7 +361,7 @@ describe('Next.js + Tessera + FastAPI in Chromium', { timeout: 420000 }, () => {
     await laptop.waitForURL(`${stack.frontendURL}/sign-in`);
   });
 
-  it("the backend refuses the signed-out session's access token within the revocation window", async () => {
+  it("the backend and /api/me refuse the signed-out session's access token within the revocation window", async () => {
     await assertRefusedWithinWindow(signedOutToken, 'after sign-out');
   });
 
@@ -386,6 +397,7 @@ describe('Next.js + Tessera + FastAPI in Chromium', { timeout: 420000 }, () => {
     await laptop.getByRole('button', { name: 'Reload' }).click();
     revokedToken = (await until(() => laptop.backendCalls[callsBefore], "the laptop's reload")).token;
     assert.equal(await backendStatus(revokedToken), 200, "the laptop's token works before the revocation");
+    assert.equal(await meStatus(revokedToken), 200, '/api/me accepts it too');
     const revoke = phone.waitForResponse((r) => r.url().endsWith('/api/auth/revoke-other-sessions'));
     await phone.getByRole('button', { name: 'Sign out other devices' }).click();
     assert.equal((await revoke).status(), 200);
@@ -393,7 +405,7 @@ describe('Next.js + Tessera + FastAPI in Chromium', { timeout: 420000 }, () => {
     await shot(phone, '10-other-devices-signed-out');
   });
 
-  it("the backend refuses the revoked session's access token within the revocation window", async () => {
+  it("the backend and /api/me refuse the revoked session's access token within the revocation window", async () => {
     await assertRefusedWithinWindow(revokedToken, 'after revoke-other-sessions');
   });
 

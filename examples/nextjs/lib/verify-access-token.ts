@@ -1,46 +1,35 @@
-// Server side: who is calling, from Tessera's access token, checked with jose against
-// Tessera's JWKS. For route handlers and server actions; never bundled for the browser.
+// Server side: who is calling, from Tessera's access token, checked with @tessera/verify
+// (the repository's JavaScript package, on jose) against Tessera's JWKS and, when the
+// revocation secret is set, Tessera's revocation feed. For route handlers and server
+// actions; never bundled for the browser.
 
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
+import { RevocationFeed, Verifier } from "@tessera/verify";
 
 import { tesseraUrl } from "./config";
 
-// Tessera's issuer and audience are its base URL's origin (unless it runs with
-// --jwt-issuer / --jwt-audience: then set TESSERA_ISSUER / TESSERA_AUDIENCE here too).
-const issuer = process.env.TESSERA_ISSUER ?? new URL(tesseraUrl).origin;
-const audience = process.env.TESSERA_AUDIENCE ?? issuer;
-// Pinned, never taken from the token: Tessera's --jwt-alg (EdDSA unless changed).
-const algorithm = process.env.TESSERA_JWT_ALG ?? "EdDSA";
+let verifier: Verifier | undefined;
 
-// Fetched on first use, cached, and fetched again when a token names an unknown key.
-const jwks = createRemoteJWKSet(new URL(`${tesseraUrl}/api/auth/jwks`));
-
-export type AccessClaims = JWTPayload & {
-  sub: string;
-  sid: string;
-  email?: string;
-  name?: string;
-};
-
-/** The token's claims if Tessera signed it for us and it has not expired; throws otherwise. */
-export async function verifyAccessToken(token: string): Promise<AccessClaims> {
-  const { payload } = await jwtVerify(token, jwks, {
-    issuer,
-    audience,
-    algorithms: [algorithm],
-    typ: "at+jwt",
-    requiredClaims: ["sub", "sid", "iat", "exp"],
-  });
-  return payload as AccessClaims;
-}
-
-/** Tessera could not be asked for its keys: the caller did nothing wrong (503, not 401). */
-export function isKeySetUnavailable(e: unknown): boolean {
-  return e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || !(e instanceof errors.JOSEError);
-}
-
-/** The Bearer token of a request, or null. */
-export function bearerToken(request: Request): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
-  return match ? match[1] : null;
+/**
+ * The one verifier of this server process. Made on first use rather than at import, since
+ * `next build` imports route modules and the revocation feed starts polling when made.
+ */
+export function tesseraVerifier(): Verifier {
+  if (!verifier) {
+    // Tessera's issuer and audience are its base URL's origin (unless it runs with
+    // --jwt-issuer / --jwt-audience: then set TESSERA_ISSUER / TESSERA_AUDIENCE here too).
+    const issuer = process.env.TESSERA_ISSUER ?? new URL(tesseraUrl).origin;
+    // Tessera's --revocations-secret: with it, tokens of ended sessions are refused within
+    // about a second; without it, they are accepted until they expire.
+    const revocationsSecret = process.env.TESSERA_REVOCATIONS_SECRET;
+    verifier = new Verifier({
+      issuer,
+      audience: process.env.TESSERA_AUDIENCE ?? issuer,
+      // each key names its algorithm; a token signed any other way is refused
+      jwksUrl: `${tesseraUrl}/api/auth/jwks`,
+      revocation: revocationsSecret
+        ? new RevocationFeed(`${tesseraUrl}/api/auth/revocations`, { secret: revocationsSecret })
+        : undefined,
+    });
+  }
+  return verifier;
 }

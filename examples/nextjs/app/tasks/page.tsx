@@ -139,7 +139,7 @@ export default function TasksPage() {
         </div>
         <p className="muted" data-testid="greeting">
           {me
-            ? `Signed in as ${me.name ?? me.id} (${me.email ?? "no email"}) — checked by the Next.js server with jose.`
+            ? `Signed in as ${me.name ?? me.id} (${me.email ?? "no email"}) — checked by the Next.js server.`
             : `Signed in as ${session.user.name}.`}
         </p>
         {notice && (
