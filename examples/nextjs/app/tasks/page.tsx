@@ -53,12 +53,20 @@ export default function TasksPage() {
     [leave],
   );
 
-  // Not signed in (or the session is gone): to the sign-in page.
+  // Not signed in: to the sign-in page. A session that was here and is gone (the client
+  // checks again when the window regains focus) ended elsewhere: say so there.
+  const hadSession = useRef(false);
   useEffect(() => {
-    if (!isPending && !session && !leaving.current) {
-      router.replace("/sign-in");
+    if (session) {
+      hadSession.current = true;
+    } else if (!isPending && !leaving.current) {
+      if (hadSession.current) {
+        leave("session-ended");
+      } else {
+        router.replace("/sign-in");
+      }
     }
-  }, [isPending, session, router]);
+  }, [isPending, session, router, leave]);
 
   // Signed in: load the tasks (this also takes the first access token).
   const sessionId = session?.session.id;
