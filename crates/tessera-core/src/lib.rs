@@ -11,6 +11,7 @@ pub mod email;
 pub mod id;
 pub mod password;
 pub mod task;
+pub mod text;
 pub mod timefmt;
 pub mod token;
 

@@ -130,6 +130,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Sessions revoked at or after `since_ms` (id, revoked_at), for revocation feeds.
     async fn revoked_sessions_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>>;
 
+    /// Up to `limit` sessions revoked after the position (`after_ms`, `after_id`), in
+    /// (revoked_at, id) order: one page of the revocation feed.
+    async fn revoked_sessions_after(
+        &self,
+        after_ms: i64,
+        after_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>>;
+
     /// The session with this id, live or not, with its user.
     async fn session_by_id(&self, session_id: &str) -> Result<Option<(Session, User)>>;
 

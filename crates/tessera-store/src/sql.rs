@@ -474,6 +474,21 @@ macro_rules! impl_store {
                 Ok(rows)
             }
 
+            async fn revoked_sessions_after(&self, after_ms: i64, after_id: &str, limit: u32) -> $crate::Result<Vec<(String, i64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, revoked_at FROM sessions \
+                     WHERE revoked_at > $1 OR (revoked_at = $1 AND id > $2) \
+                     ORDER BY revoked_at, id LIMIT $3",
+                )
+                .bind(after_ms)
+                .bind(after_id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(rows)
+            }
+
             async fn session_by_id(&self, session_id: &str) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
                 let rec: Option<$crate::sql::SessionUserRec> = sqlx::query_as($crate::sql::SELECT_SESSION_BY_ID)
                     .bind(session_id)

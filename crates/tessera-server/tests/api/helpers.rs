@@ -118,6 +118,9 @@ pub(crate) struct TestApp {
 static EMAILS: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh, unused email address.
+/// The revocation feed's secret in tests that configure one.
+pub(crate) const FEED_SECRET: &str = "feed secret shared with the verifying services";
+
 pub(crate) fn unique_email() -> String {
     format!("user{}@example.com", EMAILS.fetch_add(1, Ordering::Relaxed))
 }
