@@ -4,15 +4,20 @@ Run it against a Tessera server (see README.md):
 
     TESSERA_JWKS_URL=http://127.0.0.1:8080/api/auth/jwks \
         uvicorn tasks_api.main:create_app --factory --port 8000
+
+A browser app on another origin (e.g. the Next.js example on http://127.0.0.1:3000) may
+call it when that origin is listed in CORS_ALLOW_ORIGINS (comma-separated).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from tessera_verify import Claims
@@ -27,7 +32,13 @@ class NewTask(BaseModel):
     description: str = Field(default="", max_length=2000)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def cors_origins_from_env() -> list[str]:
+    """CORS_ALLOW_ORIGINS: the browser origins allowed to call this API, comma-separated."""
+    raw = os.environ.get("CORS_ALLOW_ORIGINS", "")
+    return [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+
+
+def create_app(settings: Settings | None = None, cors_origins: list[str] | None = None) -> FastAPI:
     verifier, feed = build(settings or Settings.from_env())
 
     @asynccontextmanager
@@ -37,6 +48,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             feed.close()
 
     app = FastAPI(title="Tasks API (FastAPI + Tessera)", lifespan=lifespan)
+    origins = cors_origins if cors_origins is not None else cors_origins_from_env()
+    if origins:
+        # Browsers send the access token in Authorization, never a cookie: no credentials.
+        # The middleware wraps the error handlers, so a refused token is readable by the app.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type"],
+            max_age=600,
+        )
     install(app, verifier)
     app.state.store = TaskStore()
     app.state.revocation_feed = feed
