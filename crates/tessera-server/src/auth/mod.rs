@@ -395,7 +395,7 @@ async fn refresh_grant(
         .await?;
     let mut body = state
         .sessions()
-        .token_response(user, &session, &refresh_token);
+        .token_response(user, &session, &refresh_token)?;
     body["token"] = serde_json::Value::Null;
     body["user"] = json!(UserDto::from(user));
     let mut h = HeaderMap::new();
@@ -469,7 +469,7 @@ async fn get_session(
     {
         h = state.sessions().handover_headers(&current.token, true);
     }
-    let jwt = state.sessions().mint(&current.user, &current.session);
+    let jwt = state.sessions().mint(&current.user, &current.session)?;
     if let Ok(v) = HeaderValue::try_from(jwt) {
         h.insert("set-auth-jwt", v);
         h.append(

@@ -43,7 +43,13 @@ struct Header<'a> {
     typ: &'a str,
 }
 
-pub(super) fn sign(key: &ActiveKey, claims: &AccessClaims<'_>) -> String {
+/// An access token could not be signed; no token is handed out (never one with an empty
+/// signature).
+#[derive(Debug, thiserror::Error)]
+#[error("signing an access token failed")]
+pub struct SignError;
+
+pub(super) fn sign(key: &ActiveKey, claims: &AccessClaims<'_>) -> Result<String, SignError> {
     let header = Header {
         alg: key.alg.as_str(),
         kid: key.kid.as_deref(),
@@ -51,15 +57,18 @@ pub(super) fn sign(key: &ActiveKey, claims: &AccessClaims<'_>) -> String {
         typ: "at+jwt",
     };
     let mut out = String::with_capacity(512);
-    B64.encode_string(serde_json::to_vec(&header).unwrap_or_default(), &mut out);
+    B64.encode_string(
+        serde_json::to_vec(&header).map_err(|_| SignError)?,
+        &mut out,
+    );
     out.push('.');
-    B64.encode_string(serde_json::to_vec(claims).unwrap_or_default(), &mut out);
+    B64.encode_string(serde_json::to_vec(claims).map_err(|_| SignError)?, &mut out);
     let sig: Vec<u8> = match &key.signer {
         Signer::Ed(kp) => kp.sign(out.as_bytes()).as_ref().to_vec(),
         Signer::Ec(kp) => kp
             .sign(&SystemRandom::new(), out.as_bytes())
             .map(|s| s.as_ref().to_vec())
-            .unwrap_or_default(),
+            .map_err(|_| SignError)?,
         Signer::Rsa(kp) => {
             let mut sig = vec![0u8; kp.public_modulus_len()];
             if kp
@@ -71,7 +80,7 @@ pub(super) fn sign(key: &ActiveKey, claims: &AccessClaims<'_>) -> String {
                 )
                 .is_err()
             {
-                sig.clear();
+                return Err(SignError);
             }
             sig
         }
@@ -79,5 +88,5 @@ pub(super) fn sign(key: &ActiveKey, claims: &AccessClaims<'_>) -> String {
     };
     out.push('.');
     B64.encode_string(sig, &mut out);
-    out
+    Ok(out)
 }

@@ -10,7 +10,7 @@
 mod crypt;
 mod jwt;
 
-pub use jwt::AccessClaims;
+pub use jwt::{AccessClaims, SignError};
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -257,12 +257,18 @@ impl KeyRing {
     }
 
     /// Signs access-token claims with the active key.
-    pub fn sign(&self, claims: &AccessClaims<'_>) -> String {
+    ///
+    /// # Errors
+    /// The key could not sign (no token is made rather than one with an empty signature).
+    pub fn sign(&self, claims: &AccessClaims<'_>) -> Result<String, SignError> {
         jwt::sign(&self.snapshot().active, claims)
     }
 
     /// Mints an access token for a live session at `now_ms`.
-    pub fn mint(&self, now_ms: i64, user: &User, session: &Session) -> String {
+    ///
+    /// # Errors
+    /// As [`KeyRing::sign`].
+    pub fn mint(&self, now_ms: i64, user: &User, session: &Session) -> Result<String, SignError> {
         let iat = now_ms / 1000;
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(900);
         let jti = new_id();

@@ -252,9 +252,12 @@ impl Sessions {
         h
     }
 
-    /// An access token for a live session.
-    pub(crate) fn mint(&self, user: &User, session: &Session) -> String {
-        self.0.keys.mint(self.clock().now_ms(), user, session)
+    /// An access token for a live session (500 if the key cannot sign).
+    pub(crate) fn mint(&self, user: &User, session: &Session) -> ApiResult<String> {
+        self.0
+            .keys
+            .mint(self.clock().now_ms(), user, session)
+            .map_err(|e| crate::http::ApiError::internal(&e))
     }
 
     /// The JSON answer that hands out an access token and the next refresh credential.
@@ -263,13 +266,13 @@ impl Sessions {
         user: &User,
         session: &Session,
         refresh_token: &str,
-    ) -> serde_json::Value {
-        json!({
-            "access_token": self.mint(user, session),
+    ) -> ApiResult<serde_json::Value> {
+        Ok(json!({
+            "access_token": self.mint(user, session)?,
             "token_type": "Bearer",
             "expires_in": self.settings().access_token_ttl.as_secs(),
             "refresh_token": refresh_token,
-        })
+        }))
     }
 }
 

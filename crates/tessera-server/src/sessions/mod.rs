@@ -350,7 +350,9 @@ async fn refresh(
         }
         RefreshOutcome::Unknown | RefreshOutcome::SessionEnded => return Err(invalid_refresh()),
     };
-    let body = state.sessions().token_response(&user, &session, &successor);
+    let body = state
+        .sessions()
+        .token_response(&user, &session, &successor)?;
     Ok((
         [
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),

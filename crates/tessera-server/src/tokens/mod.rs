@@ -63,7 +63,7 @@ async fn token(
 ) -> ApiResult<Response> {
     state.limiter().hit(Rule::Token, &client_key(ip))?;
     let (current, _) = state.sessions().require(&headers).await?;
-    let jwt = state.sessions().mint(&current.user, &current.session);
+    let jwt = state.sessions().mint(&current.user, &current.session)?;
     let mut h = HeaderMap::new();
     crate::http::layers::no_store(&mut h);
     Ok((h, Json(json!({ "token": jwt }))).into_response())
