@@ -99,20 +99,21 @@ impl App {
     async fn new(variant: u8) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut settings = Settings::new_dev(SECRET.to_vec());
-        settings.bind = "127.0.0.1:0".parse().expect("an address");
-        settings.database_url = format!("sqlite://{}", dir.path().join("fuzz.db").display());
+        settings.http.bind = "127.0.0.1:0".parse().expect("an address");
+        settings.database.database_url =
+            format!("sqlite://{}", dir.path().join("fuzz.db").display()).into();
         // One client (no peer address) sends everything: with limits on, most inputs would
         // only ever meet the 429 of an exhausted bucket.
-        settings.rate_limits = RateLimits::disabled();
+        settings.security.rate_limits = RateLimits::disabled();
         let base_url = if variant == 0 {
             "http://localhost:3999"
         } else {
-            settings.jwt_alg = JwtAlg::HS256;
-            settings.jwt_secret = Some(JWT_SECRET.to_vec().into());
-            settings.sign_up_response = SignUpResponse::Generic;
+            settings.tokens.jwt_alg = JwtAlg::HS256;
+            settings.tokens.jwt_secret = Some(JWT_SECRET.to_vec().into());
+            settings.security.sign_up_response = SignUpResponse::Generic;
             "https://auth.fuzz.test"
         };
-        settings.base_url = base_url.into();
+        settings.http.base_url = base_url.into();
         let app = Application::build(settings, Arc::new(ManualClock::starting_now()))
             .await
             .expect("the application builds");

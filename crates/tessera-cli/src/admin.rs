@@ -92,9 +92,10 @@ pub(crate) async fn token(action: TokenAction) -> anyhow::Result<()> {
                 .audience(settings.audience());
             let builder = if let Some(url) = jwks_url {
                 builder.remote_jwks(url)
-            } else if settings.jwt_alg == tessera_server::JwtAlg::HS256 {
+            } else if settings.tokens.jwt_alg == tessera_server::JwtAlg::HS256 {
                 use secrecy::ExposeSecret as _;
                 let secret = settings
+                    .tokens
                     .jwt_secret
                     .as_ref()
                     .map(|s| s.expose_secret().to_vec())

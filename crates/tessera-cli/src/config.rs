@@ -10,7 +10,9 @@ use base64::Engine as _;
 use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
 use tessera_server::http::rate_limit::RateLimits;
-use tessera_server::settings::SignUpResponse;
+use tessera_server::settings::{
+    Database, Deployment, Http, Secret, Security, Sessions, SignUpResponse, Tokens,
+};
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
 
 /// Log output format.
@@ -43,6 +45,15 @@ pub(crate) enum SignUpArg {
     Reveal,
     /// The same answer for taken and new emails.
     Generic,
+}
+
+impl From<SignUpArg> for SignUpResponse {
+    fn from(arg: SignUpArg) -> Self {
+        match arg {
+            SignUpArg::Reveal => SignUpResponse::Reveal,
+            SignUpArg::Generic => SignUpResponse::Generic,
+        }
+    }
 }
 
 /// Options shared by `serve`, `migrate` and `keys`.
@@ -182,71 +193,93 @@ impl ServeArgs {
     pub(crate) fn into_settings(self) -> anyhow::Result<Settings> {
         // Validate everything else before a development secret is written to disk.
         let given_secret = self.secret.map(String::into_bytes);
-        let mut s = Settings::new_dev(given_secret.clone().unwrap_or_else(|| vec![0; 32]));
-        s.bind = self.bind;
-        s.base_url = self
-            .base_url
-            .unwrap_or_else(|| format!("http://{}", self.bind));
-        s.database_url = self.database_url;
-        s.jwt_alg = self.jwt_alg.parse()?;
-        s.jwt_secret = self.jwt_secret.map(|x| x.into_bytes().into());
-        s.access_token_ttl = self.access_token_ttl;
-        s.trusted_origins = self
-            .trusted_origins
-            .iter()
-            .map(|o| o.trim())
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned)
-            .collect();
-        s.trusted_proxies = self
-            .trusted_proxies
-            .iter()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| p.parse::<Cidr>().map_err(anyhow::Error::msg))
-            .collect::<anyhow::Result<_>>()?;
-        s.issuer = self.jwt_issuer;
-        s.audience = self.jwt_audience;
-        s.rate_limits = RateLimits::parse(&self.rate_limits).map_err(anyhow::Error::msg)?;
-        s.sign_up_response = match self.sign_up_response {
-            SignUpArg::Reveal => SignUpResponse::Reveal,
-            SignUpArg::Generic => SignUpResponse::Generic,
-        };
-        s.revocations_url = self.revocations_url;
-        s.revocations_secret = self.revocations_secret.map(|x| x.into_bytes().into());
-        s.idle_timeout = self.idle_timeout;
-        s.http2 = self.http2;
-        s.max_connections = match self.max_connections {
-            0 => connections_within_open_file_limit(),
-            n => n,
-        };
-        s.jwks_cooldown = self.jwks_cooldown;
-        s.key_activation_delay = self.key_activation_delay;
-        s.session_ttl = self.session_ttl;
-        s.session_max_lifetime = self.session_max_lifetime;
-        s.refresh_grace = self.refresh_grace;
-        s.db_max_connections = self.db_pool_size;
-        if self.hash_threads > 0 {
-            s.hash_concurrency = self.hash_threads;
-        }
-        s.db_timeout = self.db_timeout;
-        s.role = match self.role {
+        let jwt_alg: JwtAlg = self.jwt_alg.parse()?;
+        let jwt_secret: Option<Secret> = self.jwt_secret.map(|x| x.into_bytes().into());
+        let role = match self.role {
             RoleArg::All => Role::All,
             RoleArg::Auth => Role::Auth,
             RoleArg::Api => match self.jwks_url {
                 Some(url) => Role::Api(ApiKeys::Jwks(url)),
-                None if s.jwt_alg == JwtAlg::HS256 || s.jwt_secret.is_some() => {
+                None if jwt_alg == JwtAlg::HS256 || jwt_secret.is_some() => {
                     Role::Api(ApiKeys::SharedSecret)
                 }
                 None => bail!("--role api needs --jwks-url (or --jwt-secret for HS256)"),
             },
         };
+        let mut s = Settings {
+            http: Http {
+                bind: self.bind,
+                base_url: self
+                    .base_url
+                    .unwrap_or_else(|| format!("http://{}", self.bind)),
+                trusted_origins: self
+                    .trusted_origins
+                    .iter()
+                    .map(|o| o.trim())
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                trusted_proxies: self
+                    .trusted_proxies
+                    .iter()
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| p.parse::<Cidr>().map_err(anyhow::Error::msg))
+                    .collect::<anyhow::Result<_>>()?,
+                idle_timeout: self.idle_timeout,
+                max_connections: match self.max_connections {
+                    0 => connections_within_open_file_limit(),
+                    n => n,
+                },
+                http2: self.http2,
+                ..Http::default()
+            },
+            database: Database {
+                database_url: self.database_url.into(),
+                db_max_connections: self.db_pool_size,
+                db_timeout: self.db_timeout,
+            },
+            tokens: Tokens {
+                jwt_alg,
+                jwt_secret,
+                access_token_ttl: self.access_token_ttl,
+                issuer: self.jwt_issuer,
+                audience: self.jwt_audience,
+                key_activation_delay: self.key_activation_delay,
+                ..Tokens::new(given_secret.clone().unwrap_or_else(|| vec![0; 32]))
+            },
+            sessions: Sessions {
+                session_ttl: self.session_ttl,
+                session_max_lifetime: self.session_max_lifetime,
+                refresh_grace: self.refresh_grace,
+                ..Sessions::default()
+            },
+            security: {
+                let defaults = Security::default();
+                Security {
+                    rate_limits: RateLimits::parse(&self.rate_limits)
+                        .map_err(anyhow::Error::msg)?,
+                    sign_up_response: self.sign_up_response.into(),
+                    hash_concurrency: match self.hash_threads {
+                        0 => defaults.hash_concurrency,
+                        n => n,
+                    },
+                    revocations_secret: self.revocations_secret.map(|x| x.into_bytes().into()),
+                }
+            },
+            deployment: Deployment {
+                role,
+                revocations_url: self.revocations_url,
+                jwks_cooldown: self.jwks_cooldown,
+            },
+        };
         s.validate()?;
         if given_secret.is_none() {
-            s.secret = dev_secret(&s.database_url)?.into();
+            s.tokens.secret = dev_secret(&s.database.database_url)?.into();
         }
-        if s.base_url.contains("://0.0.0.0") || s.base_url.contains("://[::]") {
+        let base_url = &s.http.base_url;
+        if base_url.contains("://0.0.0.0") || base_url.contains("://[::]") {
             tracing::warn!(
-                base_url = %s.base_url,
+                %base_url,
                 "the base URL is an unspecified address: browsers' Origin headers and JWT issuers will not match it; set --base-url to the public URL"
             );
         }

@@ -211,6 +211,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let settings = args.into_settings()?;
             println!("{settings:#?}");
+            // what the unset options resolve to
+            println!("effective issuer: {}", settings.issuer());
+            println!("effective audience: {}", settings.audience());
+            println!(
+                "effective trusted origins: {:?}",
+                settings.all_trusted_origins()
+            );
+            println!(
+                "effective revocation feed: {}",
+                settings.revocation_feed_url().as_deref().unwrap_or("-")
+            );
             println!("configuration is valid");
             Ok(())
         }
@@ -241,9 +252,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .as_ref()
         .map_or("-", |a| a.keys().alg().as_str());
     tracing::info!(
-        url = %services.settings.base_url,
+        url = %services.settings.http.base_url,
         listen = %app.local_addr(),
-        role = ?services.settings.role,
+        role = ?services.settings.deployment.role,
         alg,
         ready_ms = started.elapsed().as_millis() as u64,
         "tessera is serving"
@@ -302,7 +313,7 @@ async fn keys(action: KeysAction) -> anyhow::Result<()> {
         KeysAction::Rotate(args) => {
             let settings = args.into_settings()?;
             anyhow::ensure!(
-                settings.jwt_alg != tessera_server::JwtAlg::HS256,
+                settings.tokens.jwt_alg != tessera_server::JwtAlg::HS256,
                 "HS256 has no signing keys to rotate: change --jwt-secret on the server and on every backend instead"
             );
             let store = tessera_server::connect_store(&settings).await?;

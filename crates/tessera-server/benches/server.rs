@@ -47,16 +47,17 @@ fn runtime() -> Runtime {
 /// An application as `tessera serve` builds it, on a fresh SQLite file.
 fn application(rt: &Runtime, dir: &tempfile::TempDir, alg: JwtAlg) -> Application {
     let mut s = Settings::new_dev(SECRET.to_vec());
-    s.bind = SocketAddr::from(([127, 0, 0, 1], 0));
-    s.base_url = "http://127.0.0.1:8080".into();
-    s.database_url = format!(
+    s.http.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    s.http.base_url = "http://127.0.0.1:8080".into();
+    s.database.database_url = format!(
         "sqlite://{}",
         dir.path().join(format!("{}.db", alg.as_str())).display()
-    );
-    s.rate_limits = RateLimits::disabled();
+    )
+    .into();
+    s.security.rate_limits = RateLimits::disabled();
     if alg == JwtAlg::HS256 {
-        s.jwt_alg = JwtAlg::HS256;
-        s.jwt_secret = Some(JWT_SECRET.to_vec().into());
+        s.tokens.jwt_alg = JwtAlg::HS256;
+        s.tokens.jwt_secret = Some(JWT_SECRET.to_vec().into());
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     rt.block_on(Application::build(s, clock)).unwrap()

@@ -71,8 +71,8 @@ pub fn build_app(services: &Services) -> Router {
     http::layers::apply(
         router,
         &services.settings.all_trusted_origins(),
-        services.settings.request_timeout,
-        services.settings.http2,
+        services.settings.http.request_timeout,
+        services.settings.http.http2,
     )
 }
 

@@ -23,7 +23,7 @@ pub enum JwtAlg {
 
 impl JwtAlg {
     /// The JOSE name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             JwtAlg::EdDSA => "EdDSA",
             JwtAlg::ES256 => "ES256",
@@ -82,48 +82,38 @@ pub enum ApiKeys {
     SharedSecret,
 }
 
-/// Everything the server needs to run.
-#[derive(Clone)]
+/// Everything the server needs to run, in the groups an operator thinks in. Leaf names are
+/// the ones `tessera config check` has always printed (its output is the derived `Debug`), so
+/// scripts that read it keep working; secrets print as `<redacted>`, database passwords as
+/// `***`.
+#[derive(Debug, Clone)]
 pub struct Settings {
+    /// Listening, public URL, browsers and proxies, connection limits.
+    pub http: Http,
+    /// Where the data lives and how long to wait for it.
+    pub database: Database,
+    /// The server secret and access tokens.
+    pub tokens: Tokens,
+    /// Session and refresh-credential lifetimes.
+    pub sessions: Sessions,
+    /// Abuse controls and the revocation feed's secret.
+    pub security: Security,
+    /// Which halves this process serves, and where a stand-alone API learns keys and ended
+    /// sessions.
+    pub deployment: Deployment,
+}
+
+/// Listening, the public URL, browsers and proxies, connection limits.
+#[derive(Debug, Clone)]
+pub struct Http {
     /// Listen address.
     pub bind: SocketAddr,
-    /// `sqlite://…` (or `postgres://…`).
-    pub database_url: String,
     /// Public base URL; its origin is the default issuer, audience and trusted origin.
     pub base_url: String,
-    /// Server secret (≥ 32 bytes): signs cookies, encrypts private keys.
-    pub secret: SecretSlice<u8>,
-    /// Access-token algorithm.
-    pub jwt_alg: JwtAlg,
-    /// HS256 shared secret (≥ 32 bytes), required for HS256.
-    pub jwt_secret: Option<SecretSlice<u8>>,
-    /// Access-token lifetime.
-    pub access_token_ttl: Duration,
-    /// `iss` of issued tokens (default: the base URL's origin).
-    pub issuer: Option<String>,
-    /// `aud` of issued tokens (default: the base URL's origin).
-    pub audience: Option<String>,
     /// Origins allowed to make credentialed cross-origin calls and cookie POSTs.
     pub trusted_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
-    /// Session lifetime (7 days) and how often it slides (1 day).
-    pub session_ttl: Duration,
-    /// See [`Settings::session_ttl`].
-    pub session_update_age: Duration,
-    /// Lifetime of `rememberMe: false` sessions (1 day, never extended).
-    pub short_session_ttl: Duration,
-    /// Absolute session lifetime: no session, however active, outlives this.
-    pub session_max_lifetime: Duration,
-    /// How long after a refresh the same credential may be presented again (lost responses).
-    pub refresh_grace: Duration,
-    /// How long a rotated-in signing key is published before it starts signing, so every
-    /// instance and remote verifier knows it before the first token needs it.
-    pub key_activation_delay: Duration,
-    /// Database pool size.
-    pub db_max_connections: u32,
-    /// How long a request may wait for the database before answering 503.
-    pub db_timeout: Duration,
     /// Whole-request timeout.
     pub request_timeout: Duration,
     /// How long a new connection may take to send its first byte, and then its request
@@ -138,70 +128,143 @@ pub struct Settings {
     /// Serve cleartext HTTP/2 (prior knowledge) beside HTTP/1.1. Off by default: behind a
     /// TLS-terminating proxy nothing needs it.
     pub http2: bool,
-    /// Threads that hash passwords (each holds 19 MiB of Argon2 memory once used); more
-    /// concurrent sign-ins queue. Default: one fewer than the cores, at least one.
-    pub hash_concurrency: usize,
-    /// Which routes this process serves.
-    pub role: Role,
+}
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// `sqlite://…` or `postgres://…`; `Debug` hides its password.
+    pub database_url: DatabaseUrl,
+    /// Pool size.
+    pub db_max_connections: u32,
+    /// How long a request may wait for the database before answering 503.
+    pub db_timeout: Duration,
+}
+
+/// The server secret and access tokens.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Server secret (≥ 32 bytes): signs cookies, encrypts private keys.
+    pub secret: Secret,
+    /// Access-token algorithm.
+    pub jwt_alg: JwtAlg,
+    /// HS256 shared secret (≥ 32 bytes), required for HS256.
+    pub jwt_secret: Option<Secret>,
+    /// Access-token lifetime.
+    pub access_token_ttl: Duration,
+    /// `iss` of issued tokens (default: the base URL's origin; see [`Settings::issuer`]).
+    pub issuer: Option<String>,
+    /// `aud` of issued tokens (default: the base URL's origin; see [`Settings::audience`]).
+    pub audience: Option<String>,
+    /// How long a rotated-in signing key is published before it starts signing, so every
+    /// instance and remote verifier knows it before the first token needs it.
+    pub key_activation_delay: Duration,
+}
+
+/// Session and refresh-credential lifetimes.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    /// Session lifetime (sliding).
+    pub session_ttl: Duration,
+    /// How often a session's expiry slides forward.
+    pub session_update_age: Duration,
+    /// Lifetime of `rememberMe: false` sessions (never extended).
+    pub short_session_ttl: Duration,
+    /// Absolute session lifetime: no session, however active, outlives this.
+    pub session_max_lifetime: Duration,
+    /// How long after a refresh the same credential may be presented again (lost responses).
+    pub refresh_grace: Duration,
+}
+
+/// Abuse controls and the revocation feed's secret.
+#[derive(Debug, Clone)]
+pub struct Security {
     /// Rate limits on sign-in, sign-up, refresh, change-password and token.
     pub rate_limits: crate::http::rate_limit::RateLimits,
     /// How sign-up answers an email that is already registered.
     pub sign_up_response: SignUpResponse,
-    /// With `Role::Api`: the auth server's revocation feed, polled every second so access
-    /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
-    /// beside the JWKS URL.
-    pub revocations_url: Option<String>,
+    /// Threads that hash passwords (each holds 19 MiB of Argon2 memory once used); more
+    /// concurrent sign-ins queue. Default: one fewer than the cores, at least one.
+    pub hash_concurrency: usize,
     /// The bearer secret (≥ 32 bytes) that callers of `GET /api/auth/revocations` present;
     /// with `Role::Api`, the one this process presents to its feed. Without it the auth
     /// server's feed answers 401 to everyone.
-    pub revocations_secret: Option<SecretSlice<u8>>,
+    pub revocations_secret: Option<Secret>,
+}
+
+/// Which halves this process serves, and how a stand-alone tasks API follows the auth server.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Which routes this process serves (with `Role::Api`, where its keys come from).
+    pub role: Role,
+    /// With `Role::Api`: the auth server's revocation feed, polled every second so access
+    /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
+    /// beside the JWKS URL (see [`Settings::revocation_feed_url`]).
+    pub revocations_url: Option<String>,
     /// With `Role::Api` and a JWKS URL: the least time between two refetches caused by an
     /// unknown key id. Keep it below the auth server's key activation delay.
     pub jwks_cooldown: Duration,
 }
 
-impl std::fmt::Debug for Settings {
-    /// Every setting, with secrets redacted (this is what `tessera config check` prints).
+/// A value whose `Debug` prints `<redacted>`, so deriving `Debug` on what holds it is safe.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Redacted<T>(pub T);
+
+impl<T> std::fmt::Debug for Redacted<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("bind", &self.bind)
-            .field("database_url", &redact_url(&self.database_url))
-            .field("base_url", &self.base_url)
-            .field("secret", &"<redacted>")
-            .field("jwt_alg", &self.jwt_alg)
-            .field(
-                "jwt_secret",
-                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("access_token_ttl", &self.access_token_ttl)
-            .field("issuer", &self.issuer())
-            .field("audience", &self.audience())
-            .field("trusted_origins", &self.all_trusted_origins())
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("session_ttl", &self.session_ttl)
-            .field("session_update_age", &self.session_update_age)
-            .field("short_session_ttl", &self.short_session_ttl)
-            .field("session_max_lifetime", &self.session_max_lifetime)
-            .field("refresh_grace", &self.refresh_grace)
-            .field("key_activation_delay", &self.key_activation_delay)
-            .field("db_max_connections", &self.db_max_connections)
-            .field("db_timeout", &self.db_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("header_timeout", &self.header_timeout)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("max_connections", &self.max_connections)
-            .field("http2", &self.http2)
-            .field("hash_concurrency", &self.hash_concurrency)
-            .field("role", &self.role)
-            .field("revocations_url", &self.revocation_feed_url())
-            .field(
-                "revocations_secret",
-                &self.revocations_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("jwks_cooldown", &self.jwks_cooldown)
-            .field("rate_limits", &self.rate_limits)
-            .field("sign_up_response", &self.sign_up_response)
-            .finish()
+        f.write_str("<redacted>")
+    }
+}
+
+impl<T> std::ops::Deref for Redacted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A secret of bytes (zeroed on drop, never printed).
+pub type Secret = Redacted<SecretSlice<u8>>;
+
+impl From<Vec<u8>> for Secret {
+    fn from(bytes: Vec<u8>) -> Self {
+        Redacted(bytes.into())
+    }
+}
+
+/// A database URL whose `Debug` hides the password (`postgres://u:***@h/db`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL, password included.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&redact_url(&self.0), f)
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
     }
 }
 
@@ -258,57 +321,162 @@ pub enum SettingsError {
     BadSetting(String),
 }
 
+/// The built-in defaults, in one place: the groups' `Default`s and the CLI's flag defaults
+/// are built from these, and a CLI test checks the README and `tessera.example.toml` against
+/// them.
+pub mod defaults {
+    use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+    use std::time::Duration;
+
+    use super::{JwtAlg, SignUpResponse};
+
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+
+    /// Listen address.
+    pub const BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+    /// A SQLite file in the working directory, created if missing.
+    pub const DATABASE_URL: &str = "sqlite://tessera.db";
+    /// Access-token algorithm.
+    pub const JWT_ALG: JwtAlg = JwtAlg::EdDSA;
+    /// Access-token lifetime.
+    pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * MINUTE);
+    /// How long a rotated-in key is published before it signs.
+    pub const KEY_ACTIVATION_DELAY: Duration = Duration::from_secs(60);
+    /// Sliding session lifetime.
+    pub const SESSION_TTL: Duration = Duration::from_secs(7 * DAY);
+    /// How often a session's expiry slides.
+    pub const SESSION_UPDATE_AGE: Duration = Duration::from_secs(DAY);
+    /// Lifetime of `rememberMe: false` sessions.
+    pub const SHORT_SESSION_TTL: Duration = Duration::from_secs(DAY);
+    /// Absolute session lifetime.
+    pub const SESSION_MAX_LIFETIME: Duration = Duration::from_secs(30 * DAY);
+    /// Grace for presenting a rotated refresh credential again.
+    pub const REFRESH_GRACE: Duration = Duration::from_secs(10);
+    /// Database pool size.
+    pub const DB_MAX_CONNECTIONS: u32 = 8;
+    /// Longest wait for the database.
+    pub const DB_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Whole-request timeout.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+    /// First byte, request line and headers of a new connection.
+    pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Idle connections are closed after this.
+    pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Connections served at once unless configured (the CLI lowers it to fit the process's
+    /// open-file limit).
+    pub const MAX_CONNECTIONS: usize = 1024;
+    /// Cleartext HTTP/2.
+    pub const HTTP2: bool = false;
+    /// How sign-up answers a taken email.
+    pub const SIGN_UP_RESPONSE: SignUpResponse = SignUpResponse::Reveal;
+    /// Least time between JWKS refetches for an unknown key id.
+    pub const JWKS_COOLDOWN: Duration = Duration::from_secs(30);
+}
+
 /// Connections served at once unless configured (the CLI lowers it to fit the process's
 /// open-file limit).
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = defaults::MAX_CONNECTIONS;
+
+impl Default for Http {
+    fn default() -> Self {
+        Self {
+            bind: defaults::BIND,
+            base_url: format!("http://{}", defaults::BIND),
+            trusted_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            request_timeout: defaults::REQUEST_TIMEOUT,
+            header_timeout: defaults::HEADER_TIMEOUT,
+            idle_timeout: defaults::IDLE_TIMEOUT,
+            max_connections: defaults::MAX_CONNECTIONS,
+            http2: defaults::HTTP2,
+        }
+    }
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Self {
+            database_url: defaults::DATABASE_URL.into(),
+            db_max_connections: defaults::DB_MAX_CONNECTIONS,
+            db_timeout: defaults::DB_TIMEOUT,
+        }
+    }
+}
+
+impl Tokens {
+    /// The defaults, with the given server secret.
+    pub fn new(secret: Vec<u8>) -> Self {
+        Self {
+            secret: secret.into(),
+            jwt_alg: defaults::JWT_ALG,
+            jwt_secret: None,
+            access_token_ttl: defaults::ACCESS_TOKEN_TTL,
+            issuer: None,
+            audience: None,
+            key_activation_delay: defaults::KEY_ACTIVATION_DELAY,
+        }
+    }
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            session_ttl: defaults::SESSION_TTL,
+            session_update_age: defaults::SESSION_UPDATE_AGE,
+            short_session_ttl: defaults::SHORT_SESSION_TTL,
+            session_max_lifetime: defaults::SESSION_MAX_LIFETIME,
+            refresh_grace: defaults::REFRESH_GRACE,
+        }
+    }
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self {
+            rate_limits: crate::http::rate_limit::RateLimits::default(),
+            sign_up_response: defaults::SIGN_UP_RESPONSE,
+            hash_concurrency: crate::password::pool::default_hash_threads(),
+            revocations_secret: None,
+        }
+    }
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Self {
+            role: Role::All,
+            revocations_url: None,
+            jwks_cooldown: defaults::JWKS_COOLDOWN,
+        }
+    }
+}
 
 impl Settings {
     /// Defaults for a developer laptop, with the given secret.
     pub fn new_dev(secret: Vec<u8>) -> Self {
-        let bind: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
         Self {
-            bind,
-            database_url: "sqlite://tessera.db".into(),
-            base_url: format!("http://{bind}"),
-            secret: secret.into(),
-            jwt_alg: JwtAlg::EdDSA,
-            jwt_secret: None,
-            access_token_ttl: Duration::from_secs(15 * 60),
-            issuer: None,
-            audience: None,
-            trusted_origins: Vec::new(),
-            trusted_proxies: Vec::new(),
-            session_ttl: Duration::from_secs(7 * 24 * 3600),
-            session_update_age: Duration::from_secs(24 * 3600),
-            short_session_ttl: Duration::from_secs(24 * 3600),
-            session_max_lifetime: Duration::from_secs(30 * 24 * 3600),
-            refresh_grace: Duration::from_secs(10),
-            key_activation_delay: Duration::from_secs(60),
-            db_max_connections: 8,
-            db_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            http2: false,
-            hash_concurrency: crate::password::pool::default_hash_threads(),
-            role: Role::All,
-            rate_limits: crate::http::rate_limit::RateLimits::default(),
-            sign_up_response: SignUpResponse::Reveal,
-            revocations_url: None,
-            revocations_secret: None,
-            jwks_cooldown: Duration::from_secs(30),
+            http: Http::default(),
+            database: Database::default(),
+            tokens: Tokens::new(secret),
+            sessions: Sessions::default(),
+            security: Security::default(),
+            deployment: Deployment::default(),
         }
     }
 
     /// Checks everything that can be checked without IO.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let n = self.secret.expose_secret().len();
+        let n = self.tokens.secret.expose_secret().len();
         if n < 32 {
             return Err(SettingsError::SecretTooShort(n));
         }
-        if self.jwt_alg == JwtAlg::HS256 || matches!(self.role, Role::Api(ApiKeys::SharedSecret)) {
+        if self.tokens.jwt_alg == JwtAlg::HS256
+            || matches!(self.deployment.role, Role::Api(ApiKeys::SharedSecret))
+        {
             let n = self
+                .tokens
                 .jwt_secret
                 .as_ref()
                 .map_or(0, |s| s.expose_secret().len());
@@ -316,38 +484,40 @@ impl Settings {
                 return Err(SettingsError::JwtSecretTooShort(n));
             }
         }
-        if let Some(secret) = &self.revocations_secret {
+        if let Some(secret) = &self.security.revocations_secret {
             let n = secret.expose_secret().len();
             if n < 32 {
                 return Err(SettingsError::RevocationsSecretTooShort(n));
             }
-        } else if matches!(self.role, Role::Api(_)) && self.revocation_feed_url().is_some() {
+        } else if matches!(self.deployment.role, Role::Api(_))
+            && self.revocation_feed_url().is_some()
+        {
             return Err(SettingsError::RevocationsSecretMissing);
         }
-        if self.max_connections == 0 {
+        if self.http.max_connections == 0 {
             return Err(SettingsError::BadSetting(
                 "--max-connections must be at least 1".into(),
             ));
         }
-        origin_of(&self.base_url)
-            .ok_or_else(|| SettingsError::BadBaseUrl(self.base_url.clone()))?;
-        for o in &self.trusted_origins {
+        origin_of(&self.http.base_url)
+            .ok_or_else(|| SettingsError::BadBaseUrl(self.http.base_url.clone()))?;
+        for o in &self.http.trusted_origins {
             if origin_of(o).as_deref() != Some(o.trim_end_matches('/')) {
                 return Err(SettingsError::BadOrigin(o.clone()));
             }
         }
-        if self.refresh_grace > Duration::from_secs(10) {
+        if self.sessions.refresh_grace > Duration::from_secs(10) {
             return Err(SettingsError::BadDuration(
                 "the refresh grace window must be at most 10s".into(),
             ));
         }
-        if self.session_max_lifetime < self.session_ttl {
+        if self.sessions.session_max_lifetime < self.sessions.session_ttl {
             return Err(SettingsError::BadDuration(
                 "the absolute session lifetime must be at least the session TTL".into(),
             ));
         }
-        if self.access_token_ttl < Duration::from_secs(10)
-            || self.access_token_ttl > Duration::from_secs(24 * 3600)
+        if self.tokens.access_token_ttl < Duration::from_secs(10)
+            || self.tokens.access_token_ttl > Duration::from_secs(24 * 3600)
         {
             return Err(SettingsError::BadDuration(
                 "the access-token TTL must be between 10s and 24h".into(),
@@ -358,16 +528,16 @@ impl Settings {
 
     /// The base URL's origin (`scheme://host[:port]`).
     pub fn base_origin(&self) -> String {
-        origin_of(&self.base_url).unwrap_or_else(|| self.base_url.clone())
+        origin_of(&self.http.base_url).unwrap_or_else(|| self.http.base_url.clone())
     }
 
     /// The revocation feed a stand-alone tasks API polls, if any.
     pub fn revocation_feed_url(&self) -> Option<String> {
-        if let Some(url) = &self.revocations_url {
+        if let Some(url) = &self.deployment.revocations_url {
             // `none`: the issuer publishes no feed (e.g. a Better Auth server)
             return (url != "none").then(|| url.clone());
         }
-        match &self.role {
+        match &self.deployment.role {
             Role::Api(ApiKeys::Jwks(jwks)) => Some(match jwks.strip_suffix("/jwks") {
                 Some(base) => format!("{base}/revocations"),
                 None => format!("{}/api/auth/revocations", origin_of(jwks)?),
@@ -378,23 +548,29 @@ impl Settings {
 
     /// Whether cookies get the `__Secure-` prefix and `Secure` attribute.
     pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
+        self.http.base_url.starts_with("https://")
     }
 
     /// Issuer of access tokens.
     pub fn issuer(&self) -> String {
-        self.issuer.clone().unwrap_or_else(|| self.base_origin())
+        self.tokens
+            .issuer
+            .clone()
+            .unwrap_or_else(|| self.base_origin())
     }
 
     /// Audience of access tokens.
     pub fn audience(&self) -> String {
-        self.audience.clone().unwrap_or_else(|| self.base_origin())
+        self.tokens
+            .audience
+            .clone()
+            .unwrap_or_else(|| self.base_origin())
     }
 
     /// The trusted origins: the base URL's origin plus the configured ones.
     pub fn all_trusted_origins(&self) -> Vec<String> {
         let mut v = vec![self.base_origin()];
-        for o in &self.trusted_origins {
+        for o in &self.http.trusted_origins {
             let o = o.trim_end_matches('/').to_owned();
             if !v.contains(&o) {
                 v.push(o);
@@ -432,12 +608,12 @@ mod tests {
         ));
         let mut s = Settings::new_dev(vec![1; 32]);
         s.validate().unwrap_or_else(|e| panic!("{e}"));
-        s.jwt_alg = JwtAlg::HS256;
+        s.tokens.jwt_alg = JwtAlg::HS256;
         assert!(matches!(
             s.validate(),
             Err(SettingsError::JwtSecretTooShort(0))
         ));
-        s.jwt_secret = Some(vec![2; 32].into());
+        s.tokens.jwt_secret = Some(vec![2; 32].into());
         assert!(s.validate().is_ok());
     }
 
@@ -449,21 +625,21 @@ mod tests {
             None,
             "the auth server has no feed to poll"
         );
-        s.role = Role::Api(ApiKeys::Jwks("http://auth:8080/api/auth/jwks".into()));
+        s.deployment.role = Role::Api(ApiKeys::Jwks("http://auth:8080/api/auth/jwks".into()));
         assert_eq!(
             s.revocation_feed_url().as_deref(),
             Some("http://auth:8080/api/auth/revocations")
         );
-        s.role = Role::Api(ApiKeys::Jwks(
+        s.deployment.role = Role::Api(ApiKeys::Jwks(
             "https://auth.example.com/.well-known/jwks.json".into(),
         ));
         assert_eq!(
             s.revocation_feed_url().as_deref(),
             Some("https://auth.example.com/api/auth/revocations")
         );
-        s.revocations_url = Some("none".into());
+        s.deployment.revocations_url = Some("none".into());
         assert_eq!(s.revocation_feed_url(), None);
-        s.revocations_url = Some("http://feed/x".into());
+        s.deployment.revocations_url = Some("http://feed/x".into());
         assert_eq!(s.revocation_feed_url().as_deref(), Some("http://feed/x"));
     }
 
@@ -477,7 +653,7 @@ mod tests {
     #[test]
     fn debug_redacts_secrets_and_db_passwords() {
         let mut s = Settings::new_dev(b"super-secret-value-that-is-long-enough".to_vec());
-        s.database_url = "postgres://app:hunter2@db/tessera".into();
+        s.database.database_url = "postgres://app:hunter2@db/tessera".into();
         let d = format!("{s:?}");
         assert!(!d.contains("super-secret") && !d.contains("hunter2"), "{d}");
     }

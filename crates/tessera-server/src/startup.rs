@@ -57,21 +57,21 @@ pub enum StartError {
 
 /// Opens the store named by a database URL.
 pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
-    let url = &settings.database_url;
+    let url = &settings.database.database_url;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(&SqliteSettings {
-            url: url.clone(),
-            max_connections: settings.db_max_connections,
-            acquire_timeout: settings.db_timeout,
+            url: url.as_str().to_owned(),
+            max_connections: settings.database.db_max_connections,
+            acquire_timeout: settings.database.db_timeout,
         })
         .await?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect(&PostgresSettings {
-            url: url.clone(),
-            max_connections: settings.db_max_connections,
-            acquire_timeout: settings.db_timeout,
-            statement_timeout: settings.db_timeout,
+            url: url.as_str().to_owned(),
+            max_connections: settings.database.db_max_connections,
+            acquire_timeout: settings.database.db_timeout,
+            statement_timeout: settings.database.db_timeout,
         })
         .await?;
         Ok(Arc::new(store))
@@ -98,6 +98,7 @@ fn tasks_verifier(
 ) -> Result<tessera_verify::Verifier, StartError> {
     let shared_secret = || {
         settings
+            .tokens
             .jwt_secret
             .as_ref()
             .map(|s| s.expose_secret().to_vec())
@@ -108,15 +109,19 @@ fn tasks_verifier(
         .revocation(Arc::new(revoked.clone()))
         .leeway(Duration::from_secs(30));
     let (mut issuer, mut audience) = (settings.issuer(), settings.audience());
-    match (&settings.role, keys) {
+    match (&settings.deployment.role, keys) {
         (Role::Api(ApiKeys::Jwks(url)), _) => {
             b = b
                 .remote_jwks(url.clone())
-                .jwks_cooldown(settings.jwks_cooldown);
+                .jwks_cooldown(settings.deployment.jwks_cooldown);
             // Unless told otherwise, expect tokens from the origin that publishes the keys.
             let origin = crate::http::origin::origin_of(url).unwrap_or_default();
-            issuer = settings.issuer.clone().unwrap_or_else(|| origin.clone());
-            audience = settings.audience.clone().unwrap_or(origin);
+            issuer = settings
+                .tokens
+                .issuer
+                .clone()
+                .unwrap_or_else(|| origin.clone());
+            audience = settings.tokens.audience.clone().unwrap_or(origin);
         }
         (_, Some(k)) if k.alg() != JwtAlg::HS256 => b = b.jwks_json(&k.jwks_json()),
         _ => b = b.hs256_secret(shared_secret()),
@@ -149,13 +154,13 @@ impl Application {
         settings.validate()?;
         let store = connect_store(&settings).await?;
         let revoked = tessera_verify::RevokedSessions::new();
-        let keys = match settings.role {
+        let keys = match settings.deployment.role {
             Role::Api(_) => None,
             Role::All | Role::Auth => Some(Arc::new(
                 keys::KeyRing::load(&*store, &settings, &*clock).await?,
             )),
         };
-        let tasks = match settings.role {
+        let tasks = match settings.deployment.role {
             Role::Auth => None,
             Role::All => {
                 let verifier = tasks_verifier(&settings, keys.as_deref(), &revoked, clock.clone())?;
@@ -172,7 +177,7 @@ impl Application {
                     Some(url) => {
                         let mut feed = tessera_verify::RevocationFeed::builder(url)
                             .interval(Duration::from_secs(1));
-                        if let Some(secret) = &settings.revocations_secret {
+                        if let Some(secret) = &settings.security.revocations_secret {
                             feed = feed.bearer(
                                 String::from_utf8_lossy(secret.expose_secret()).into_owned(),
                             );
@@ -207,13 +212,12 @@ impl Application {
                 .map_err(StartError::HashThreads)
             })
             .transpose()?;
-        let listener =
-            TcpListener::bind(settings.bind)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: settings.bind,
-                    source,
-                })?;
+        let listener = TcpListener::bind(settings.http.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: settings.http.bind,
+                source,
+            })?;
         Ok(Self {
             listener,
             services: Services {
@@ -231,7 +235,7 @@ impl Application {
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
-            .unwrap_or(self.services.settings.bind)
+            .unwrap_or(self.services.settings.http.bind)
     }
 
     /// The auth server's state, if this process runs it (tests reach the store and clock).
@@ -257,10 +261,10 @@ impl Application {
         let app = build_app(&self.services);
         let settings = &self.services.settings;
         let options = serve::ServeOptions {
-            header_timeout: settings.header_timeout,
-            idle_timeout: settings.idle_timeout,
-            max_connections: settings.max_connections,
-            http2: settings.http2,
+            header_timeout: settings.http.header_timeout,
+            idle_timeout: settings.http.idle_timeout,
+            max_connections: settings.http.max_connections,
+            http2: settings.http.http2,
         };
         let result = serve::serve(self.listener, app, &options, shutdown).await;
         self.services.store.close().await;

@@ -52,7 +52,10 @@ impl AuthState {
     ) -> std::io::Result<Self> {
         // A check that would wait more than half the request timeout is refused (503): the
         // rest of the request, the hash itself included, must fit too.
-        let passwords = Passwords::start(settings.hash_concurrency, settings.request_timeout / 2)?;
+        let passwords = Passwords::start(
+            settings.security.hash_concurrency,
+            settings.http.request_timeout / 2,
+        )?;
         let sessions = Sessions::new(
             &settings,
             store.clone(),
@@ -60,11 +63,11 @@ impl AuthState {
             keys.clone(),
             revocations.clone(),
         );
-        let mut limiter = RateLimiter::new(settings.rate_limits.clone(), clock.clone());
+        let mut limiter = RateLimiter::new(settings.security.rate_limits.clone(), clock.clone());
         limiter.set_metrics(metrics.clone());
         Ok(Self(Arc::new(Inner {
             trusted_origins: settings.all_trusted_origins(),
-            trusted_proxies: TrustedProxies(settings.trusted_proxies.clone().into()),
+            trusted_proxies: TrustedProxies(settings.http.trusted_proxies.clone().into()),
             settings,
             store,
             clock,

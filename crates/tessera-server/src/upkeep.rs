@@ -88,7 +88,7 @@ where
 /// Rebuilds the in-process revocation set from the database, which drops sessions whose
 /// tokens have all expired and adds those other instances ended.
 async fn rebuild_revocations(state: AuthState) {
-    let window = state.settings().access_token_ttl + Duration::from_secs(60);
+    let window = state.settings().tokens.access_token_ttl + Duration::from_secs(60);
     let now = state.clock().now_ms();
     let since = now.saturating_sub(tessera_core::clock::millis(window));
     match state.store().revoked_sessions_since(since).await {

@@ -245,7 +245,7 @@ async fn sign_up(
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
     let hash = state.passwords().hash(password).await?;
-    let generic = state.settings().sign_up_response == SignUpResponse::Generic;
+    let generic = state.settings().security.sign_up_response == SignUpResponse::Generic;
     let new_user = NewUser {
         id: new_id(),
         name,

@@ -147,9 +147,10 @@ impl KeyRing {
         settings: &Settings,
         clock: &dyn Clock,
     ) -> Result<Self, KeyError> {
-        let kek = crypt::Kek::derive(settings.secret.expose_secret());
-        if settings.jwt_alg == JwtAlg::HS256 {
+        let kek = crypt::Kek::derive(settings.tokens.secret.expose_secret());
+        if settings.tokens.jwt_alg == JwtAlg::HS256 {
             let secret = settings
+                .tokens
                 .jwt_secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_vec())
@@ -164,8 +165,8 @@ impl KeyRing {
                 kek,
                 issuer: settings.issuer(),
                 audience: settings.audience(),
-                ttl: settings.access_token_ttl,
-                activation_delay: settings.key_activation_delay,
+                ttl: settings.tokens.access_token_ttl,
+                activation_delay: settings.tokens.key_activation_delay,
                 current: RwLock::new(Arc::new(KeySnapshot {
                     active: Arc::new(active),
                     jwks_json: Arc::from(r#"{"keys":[]}"#),
@@ -174,12 +175,12 @@ impl KeyRing {
             });
         }
         let ring = Self {
-            alg: settings.jwt_alg,
+            alg: settings.tokens.jwt_alg,
             kek,
             issuer: settings.issuer(),
             audience: settings.audience(),
-            ttl: settings.access_token_ttl,
-            activation_delay: settings.key_activation_delay,
+            ttl: settings.tokens.access_token_ttl,
+            activation_delay: settings.tokens.key_activation_delay,
             current: RwLock::new(Arc::new(KeySnapshot {
                 active: Arc::new(ActiveKey {
                     kid: None,

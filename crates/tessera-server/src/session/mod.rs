@@ -68,12 +68,13 @@ impl Sessions {
         revocations: Revocations,
     ) -> Self {
         use secrecy::ExposeSecret as _;
-        let secret = settings.secret.expose_secret();
+        let secret = settings.tokens.secret.expose_secret();
         Self(Arc::new(Inner {
             signer: CookieSigner::new(secret),
             jar: CookieJar::new(settings.secure_cookies()),
             refresh_keys: RefreshKeys::derive(secret),
             cache: settings
+                .database
                 .database_url
                 .starts_with("sqlite:")
                 .then(SessionCache::default),
@@ -124,11 +125,11 @@ impl Sessions {
         let token = SessionToken::generate();
         let now = self.clock().now_ms();
         let ttl = if remember {
-            s.session_ttl
+            s.sessions.session_ttl
         } else {
-            s.short_session_ttl
+            s.sessions.short_session_ttl
         }
-        .min(s.session_max_lifetime);
+        .min(s.sessions.session_max_lifetime);
         let session = self
             .store()
             .create_session(&NewSession {
@@ -186,9 +187,9 @@ impl Sessions {
             sess.expires_at,
             sess.created_at,
             now,
-            tessera_core::clock::millis(s.session_ttl),
-            tessera_core::clock::millis(s.session_update_age),
-            tessera_core::clock::millis(s.session_max_lifetime),
+            tessera_core::clock::millis(s.sessions.session_ttl),
+            tessera_core::clock::millis(s.sessions.session_update_age),
+            tessera_core::clock::millis(s.sessions.session_max_lifetime),
         ) else {
             return Ok(false);
         };
@@ -224,7 +225,7 @@ impl Sessions {
     /// bearer clients, and `Cache-Control: no-store`.
     pub(crate) fn handover_headers(&self, token: &SessionToken, remember: bool) -> HeaderMap {
         let mut h = HeaderMap::new();
-        let max_age = remember.then(|| self.settings().session_ttl.as_secs());
+        let max_age = remember.then(|| self.settings().sessions.session_ttl.as_secs());
         h.append(
             header::SET_COOKIE,
             self.jar().session(self.signer(), token.expose(), max_age),
@@ -270,7 +271,7 @@ impl Sessions {
         Ok(json!({
             "access_token": self.mint(user, session)?,
             "token_type": "Bearer",
-            "expires_in": self.settings().access_token_ttl.as_secs(),
+            "expires_in": self.settings().tokens.access_token_ttl.as_secs(),
             "refresh_token": refresh_token,
         }))
     }

@@ -320,9 +320,9 @@ async fn refresh(
     let s = state.settings();
     let policy = RefreshPolicy {
         now_ms: state.clock().now_ms(),
-        grace_ms: tessera_core::clock::millis(s.refresh_grace),
-        idle_ms: tessera_core::clock::millis(s.session_ttl),
-        max_lifetime_ms: tessera_core::clock::millis(s.session_max_lifetime),
+        grace_ms: tessera_core::clock::millis(s.sessions.refresh_grace),
+        idle_ms: tessera_core::clock::millis(s.sessions.session_ttl),
+        max_lifetime_ms: tessera_core::clock::millis(s.sessions.session_max_lifetime),
     };
     let next = NewRefreshToken {
         id: new_id(),
@@ -385,7 +385,7 @@ async fn revocations(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::as_bytes);
-    let allowed = match (&state.settings().revocations_secret, presented) {
+    let allowed = match (&state.settings().security.revocations_secret, presented) {
         (Some(secret), Some(given)) => {
             tessera_core::token::constant_time_eq(secret.expose_secret(), given)
         }
@@ -394,7 +394,7 @@ async fn revocations(
     if !allowed {
         return Err(ApiError::unauthorized());
     }
-    let window = state.settings().access_token_ttl + std::time::Duration::from_secs(60);
+    let window = state.settings().tokens.access_token_ttl + std::time::Duration::from_secs(60);
     let oldest = state
         .clock()
         .now_ms()

@@ -49,7 +49,7 @@ fn assert_exact_cors_grant(res: &Response, what: &str) {
 
 #[tokio::test]
 async fn the_tasks_api_grants_cors_to_the_trusted_origin_only_and_exactly() {
-    let app = spawn_app_with(|s| s.trusted_origins = vec![TRUSTED.into()]).await;
+    let app = spawn_app_with(|s| s.http.trusted_origins = vec![TRUSTED.into()]).await;
     let user = app.signed_up_user().await;
     let jwt = app.access_token(&user.by_bearer()).await;
     let path = format!("/api/{}/tasks", user.id);
@@ -256,7 +256,7 @@ async fn assert_json_and_nosniff(res: Response, what: &str) {
 #[tokio::test]
 async fn every_kind_of_answer_is_json_with_nosniff() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = RateLimits::parse("token=1/1m").unwrap();
+        s.security.rate_limits = RateLimits::parse("token=1/1m").unwrap();
     })
     .await;
     let user = app.signed_up_user().await;

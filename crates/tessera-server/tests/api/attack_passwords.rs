@@ -122,7 +122,7 @@ async fn no_client_address_header_buys_a_fresh_failure_bucket() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_only_its_forwarded_for_names_the_client() {
     let app = spawn_app_with(|s| {
-        s.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
+        s.http.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
     })
     .await;
     let victim = app.signed_up_user().await;
@@ -247,7 +247,8 @@ async fn assert_generic_error(res: Response, what: &str) {
 
 #[tokio::test]
 async fn error_bodies_name_no_internals_for_bad_input_or_a_locked_database() {
-    let app = spawn_app_with(|s| s.db_timeout = std::time::Duration::from_millis(300)).await;
+    let app =
+        spawn_app_with(|s| s.database.db_timeout = std::time::Duration::from_millis(300)).await;
     let user = app.signed_up_user().await;
     let jwt = app.access_token(&user.by_bearer()).await;
     let tasks = format!("/api/{}/tasks", user.id);
@@ -370,11 +371,11 @@ async fn error_bodies_name_no_internals_for_bad_input_or_a_locked_database() {
 async fn rate_limit_events_log_the_email_domain_only() {
     let (captured, _guard) = crate::security::Captured::install(tracing::Level::INFO);
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::parse(
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::parse(
             "sign-in-failures=2/5m,sign-in-failures-per-account=3/1h",
         )
         .unwrap();
-        s.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
+        s.http.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
     })
     .await;
     let victim = app

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::helpers::*;
 
 async fn unlimited_app() -> TestApp {
-    spawn_app_with(|s| s.rate_limits = RateLimits::disabled()).await
+    spawn_app_with(|s| s.security.rate_limits = RateLimits::disabled()).await
 }
 
 /// Signs `user` in asking for a refresh credential; returns it.
@@ -69,8 +69,8 @@ async fn live_refresh_sessions(app: &TestApp, user_id: &str) -> i64 {
 #[tokio::test]
 async fn case_variant_sign_ups_racing_in_generic_mode_create_one_account() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = RateLimits::disabled();
-        s.sign_up_response = SignUpResponse::Generic;
+        s.security.rate_limits = RateLimits::disabled();
+        s.security.sign_up_response = SignUpResponse::Generic;
     })
     .await;
     let spellings = [

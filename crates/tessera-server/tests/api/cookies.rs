@@ -162,7 +162,7 @@ async fn malformed_signatures_are_no_session() {
 
 #[tokio::test]
 async fn an_https_base_url_uses_the_secure_prefix_and_attribute() {
-    let app = spawn_app_with(|s| s.base_url = "https://auth.example.test".into()).await;
+    let app = spawn_app_with(|s| s.http.base_url = "https://auth.example.test".into()).await;
 
     let res = app
         .sign_up(&json!({ "name": "S", "email": unique_email(), "password": PASSWORD }))
@@ -195,7 +195,7 @@ async fn an_https_base_url_uses_the_secure_prefix_and_attribute() {
 
 #[tokio::test]
 async fn an_https_deployment_clears_secure_cookies_on_sign_out() {
-    let app = spawn_app_with(|s| s.base_url = "https://auth.example.test".into()).await;
+    let app = spawn_app_with(|s| s.http.base_url = "https://auth.example.test".into()).await;
     let res = app
         .sign_up(&json!({ "name": "S", "email": unique_email(), "password": PASSWORD }))
         .await;

@@ -224,7 +224,8 @@ async fn the_session_records_the_socket_peer_not_a_claimed_forwarded_address() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_session_records_the_forwarded_client() {
-    let app = spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let app =
+        spawn_app_with(|s| s.http.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
     let res = app
         .request(reqwest::Method::POST, "/api/auth/sign-up/email")
         .header("content-type", "application/json")

@@ -150,12 +150,12 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> Tes
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let db_path = dir.path().join("t.db");
     let mut settings = Settings::new_dev(SECRET.as_bytes().to_vec());
-    settings.bind = "127.0.0.1:0".parse().expect("address");
-    settings.base_url = BASE_URL.into();
-    settings.database_url = format!("sqlite://{}", db_path.display());
+    settings.http.bind = "127.0.0.1:0".parse().expect("address");
+    settings.http.base_url = BASE_URL.into();
+    settings.database.database_url = format!("sqlite://{}", db_path.display()).into();
     let pg = on_postgres().then(|| Arc::new(PgDatabase::create()));
     if let Some(pg) = &pg {
-        settings.database_url = pg.url.clone();
+        settings.database.database_url = pg.url.clone().into();
     }
     configure(&mut settings);
     let clock = ManualClock::starting_now();

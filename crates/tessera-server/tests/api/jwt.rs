@@ -170,7 +170,7 @@ async fn a_tampered_token_does_not_verify() {
 
 #[tokio::test]
 async fn the_access_token_ttl_setting_sets_exp() {
-    let app = spawn_app_with(|s| s.access_token_ttl = Duration::from_secs(60)).await;
+    let app = spawn_app_with(|s| s.tokens.access_token_ttl = Duration::from_secs(60)).await;
     let user = app.signed_up_user().await;
     let sid = session_id(&app, &user).await;
 
@@ -181,7 +181,7 @@ async fn the_access_token_ttl_setting_sets_exp() {
 
 #[tokio::test]
 async fn issuer_and_audience_are_the_base_url_origin_without_its_path() {
-    let app = spawn_app_with(|s| s.base_url = format!("{BASE_URL}/api/auth")).await;
+    let app = spawn_app_with(|s| s.http.base_url = format!("{BASE_URL}/api/auth")).await;
     let user = app.signed_up_user().await;
 
     let jwt = decode_jwt(&app.access_token(&user.by_bearer()).await);
@@ -193,8 +193,8 @@ async fn issuer_and_audience_are_the_base_url_origin_without_its_path() {
 #[tokio::test]
 async fn hs256_mode_publishes_no_keys_and_signs_with_the_shared_secret() {
     let app = spawn_app_with(|s| {
-        s.jwt_alg = JwtAlg::HS256;
-        s.jwt_secret = Some(HS_SECRET.to_vec().into());
+        s.tokens.jwt_alg = JwtAlg::HS256;
+        s.tokens.jwt_secret = Some(HS_SECRET.to_vec().into());
     })
     .await;
     let user = app.signed_up_user().await;
@@ -225,7 +225,7 @@ async fn hs256_mode_publishes_no_keys_and_signs_with_the_shared_secret() {
 
 #[tokio::test]
 async fn es256_mode_issues_tokens_that_verify_against_the_jwks() {
-    let app = spawn_app_with(|s| s.jwt_alg = JwtAlg::ES256).await;
+    let app = spawn_app_with(|s| s.tokens.jwt_alg = JwtAlg::ES256).await;
     let user = app.signed_up_user().await;
     let sid = session_id(&app, &user).await;
     let jwks = jwks_json(&app).await;
@@ -246,7 +246,7 @@ async fn es256_mode_issues_tokens_that_verify_against_the_jwks() {
 
 #[tokio::test]
 async fn rs256_mode_issues_tokens_that_verify_against_the_jwks() {
-    let app = spawn_app_with(|s| s.jwt_alg = JwtAlg::RS256).await;
+    let app = spawn_app_with(|s| s.tokens.jwt_alg = JwtAlg::RS256).await;
     let user = app.signed_up_user().await;
     let sid = session_id(&app, &user).await;
     let jwks = jwks_json(&app).await;

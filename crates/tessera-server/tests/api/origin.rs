@@ -126,7 +126,8 @@ async fn a_cookie_post_from_the_base_origin_or_its_pages_is_allowed() {
 
 #[tokio::test]
 async fn configured_trusted_origins_are_allowed_too() {
-    let app = spawn_app_with(|s| s.trusted_origins = vec!["https://app.example.test".into()]).await;
+    let app =
+        spawn_app_with(|s| s.http.trusted_origins = vec!["https://app.example.test".into()]).await;
     let user = app.signed_up_user().await;
 
     let res = sign_out_with(&app, &user, &[("origin", "https://app.example.test")]).await;

@@ -51,7 +51,7 @@ async fn a_restart_with_another_secret_refuses_to_start() {
 
     let result = app
         .restart_with(|s| {
-            s.secret = b"a-different-secret-0123456789abcdef0123456789"
+            s.tokens.secret = b"a-different-secret-0123456789abcdef0123456789"
                 .to_vec()
                 .into();
         })
@@ -66,7 +66,8 @@ async fn a_restart_with_another_secret_refuses_to_start() {
 
 #[tokio::test]
 async fn a_locked_database_answers_503_not_500_and_writes_nothing() {
-    let app = spawn_app_with(|s| s.db_timeout = std::time::Duration::from_millis(300)).await;
+    let app =
+        spawn_app_with(|s| s.database.db_timeout = std::time::Duration::from_millis(300)).await;
     let user = app.signed_up_user().await;
     let before = app.db_snapshot().await;
     // another writer holds the write lock

@@ -229,8 +229,8 @@ async fn garbage_and_swapped_token_types_are_refused_generically() {
 #[tokio::test]
 async fn the_absolute_session_lifetime_ends_refreshing() {
     let app = spawn_app_with(|s| {
-        s.session_ttl = Duration::from_secs(3600);
-        s.session_max_lifetime = Duration::from_secs(3 * 3600);
+        s.sessions.session_ttl = Duration::from_secs(3600);
+        s.sessions.session_max_lifetime = Duration::from_secs(3 * 3600);
     })
     .await;
     let (_, _, mut rt) = refresh_sign_in(&app).await;
@@ -251,7 +251,7 @@ async fn the_absolute_session_lifetime_ends_refreshing() {
 
 #[tokio::test]
 async fn an_idle_session_cannot_be_refreshed() {
-    let app = spawn_app_with(|s| s.session_ttl = Duration::from_secs(3600)).await;
+    let app = spawn_app_with(|s| s.sessions.session_ttl = Duration::from_secs(3600)).await;
     let (_, _, rt) = refresh_sign_in(&app).await;
     app.clock.advance(Duration::from_secs(3601));
     assert_error(

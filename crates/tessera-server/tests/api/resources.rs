@@ -54,7 +54,7 @@ async fn metric(app: &TestApp, name: &str) -> u64 {
 
 #[tokio::test]
 async fn a_silent_socket_is_closed_at_the_header_deadline() {
-    let app = spawn_app_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|s| s.http.header_timeout = Duration::from_secs(1)).await;
     let mut silent = connect(&app).await;
     let started = Instant::now();
     let sent = closed_within(&mut silent, Duration::from_secs(5))
@@ -66,7 +66,7 @@ async fn a_silent_socket_is_closed_at_the_header_deadline() {
 
 #[tokio::test]
 async fn an_h2c_preface_is_refused_while_http2_is_off() {
-    let app = spawn_app_with(|s| s.header_timeout = Duration::from_secs(5)).await;
+    let app = spawn_app_with(|s| s.http.header_timeout = Duration::from_secs(5)).await;
     let mut s = connect(&app).await;
     s.write_all(H2_PREFACE).await.unwrap();
     let reply = closed_within(&mut s, Duration::from_secs(3))
@@ -83,8 +83,8 @@ async fn an_h2c_preface_is_refused_while_http2_is_off() {
 #[tokio::test]
 async fn an_idle_h2c_connection_is_closed_at_the_idle_deadline() {
     let app = spawn_app_with(|s| {
-        s.http2 = true;
-        s.idle_timeout = Duration::from_secs(1);
+        s.http.http2 = true;
+        s.http.idle_timeout = Duration::from_secs(1);
     })
     .await;
     let mut s = connect(&app).await;
@@ -102,7 +102,7 @@ async fn an_idle_h2c_connection_is_closed_at_the_idle_deadline() {
 
 #[tokio::test]
 async fn h2c_has_the_same_header_limits_as_http1() {
-    let app = spawn_app_with(|s| s.http2 = true).await;
+    let app = spawn_app_with(|s| s.http.http2 = true).await;
     let h2 = reqwest::Client::builder()
         .http2_prior_knowledge()
         .timeout(Duration::from_secs(10))
@@ -141,9 +141,9 @@ async fn h2c_has_the_same_header_limits_as_http1() {
 async fn a_flood_of_silent_connections_leaves_healthz_answering() {
     // deadlines far away: only the connection bound and its eviction can make room
     let app = spawn_app_with(|s| {
-        s.max_connections = 20;
-        s.header_timeout = Duration::from_secs(30);
-        s.idle_timeout = Duration::from_secs(60);
+        s.http.max_connections = 20;
+        s.http.header_timeout = Duration::from_secs(30);
+        s.http.idle_timeout = Duration::from_secs(60);
     })
     .await;
     let mut flood = Vec::new();
@@ -197,8 +197,8 @@ async fn abandoned_sign_in(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_sign_ins_are_not_hashed_and_a_real_one_is_answered_promptly() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
-        s.hash_concurrency = 1;
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
+        s.security.hash_concurrency = 1;
     })
     .await;
     let me = app.signed_up_user().await;
@@ -263,10 +263,10 @@ async fn abandoned_sign_ins_are_not_hashed_and_a_real_one_is_answered_promptly()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hashing_queue_past_its_bound_answers_503_with_retry_after() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
-        s.hash_concurrency = 1;
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
+        s.security.hash_concurrency = 1;
         // a check may wait at most half of this: ~1 s, or about 40 hashes of the 120
-        s.request_timeout = Duration::from_secs(2);
+        s.http.request_timeout = Duration::from_secs(2);
     })
     .await;
     let mut storm = tokio::task::JoinSet::new();
@@ -326,9 +326,10 @@ async fn the_revocation_feed_refuses_callers_without_its_secret() {
         let res = feed(&open, None, secret).send().await.unwrap();
         assert_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
     }
-    let app =
-        spawn_app_with(|s| s.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into()))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.security.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into());
+    })
+    .await;
     for secret in [
         None,
         Some("wrong"),
@@ -351,9 +352,10 @@ async fn the_revocation_feed_refuses_callers_without_its_secret() {
 
 #[tokio::test]
 async fn the_revocation_feed_answers_incrementally_from_a_cursor() {
-    let app =
-        spawn_app_with(|s| s.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into()))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.security.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into());
+    })
+    .await;
     let read = |since: Option<String>| {
         let rb = feed(&app, since.as_deref(), Some(FEED_SECRET));
         async move { rb.send().await.unwrap().json::<Value>().await.unwrap() }

@@ -66,7 +66,8 @@ async fn a_method_an_endpoint_does_not_accept_is_405_in_the_envelope() {
 
 #[tokio::test]
 async fn a_preflight_from_a_trusted_origin_allows_credentials() {
-    let app = spawn_app_with(|s| s.trusted_origins = vec!["https://app.example.test".into()]).await;
+    let app =
+        spawn_app_with(|s| s.http.trusted_origins = vec!["https://app.example.test".into()]).await;
 
     let res = app
         .request(Method::OPTIONS, "/api/auth/sign-in/email")

@@ -32,7 +32,7 @@ async fn assert_429(res: Response) {
 }
 
 fn behind_proxy(s: &mut tessera_server::Settings) {
-    s.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
+    s.http.trusted_proxies = vec!["127.0.0.1".parse::<Cidr>().unwrap()];
 }
 
 #[tokio::test]
@@ -232,7 +232,7 @@ async fn sign_up_refresh_token_and_change_password_are_rate_limited_per_client()
 #[tokio::test]
 async fn limits_can_be_turned_off() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
     })
     .await;
     let victim = app.signed_up_user().await;
@@ -273,7 +273,7 @@ async fn common_passwords_are_refused_at_sign_up_and_password_change() {
 
 #[tokio::test]
 async fn generic_sign_up_answers_taken_and_new_emails_alike() {
-    let app = spawn_app_with(|s| s.sign_up_response = SignUpResponse::Generic).await;
+    let app = spawn_app_with(|s| s.security.sign_up_response = SignUpResponse::Generic).await;
     let first = app
         .sign_up(&json!({"name": "A", "email": "taken@x.test", "password": PASSWORD}))
         .await;
@@ -425,7 +425,7 @@ async fn a_full_flow_logs_security_events_but_never_a_secret() {
 #[tokio::test]
 async fn unknown_emails_and_wrong_passwords_take_the_same_time() {
     let app = spawn_app_with(|s| {
-        s.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
     })
     .await;
     let user = app.signed_up_user().await;

@@ -327,9 +327,10 @@ async fn change_password_errors_use_better_auths_codes() {
 
 #[tokio::test]
 async fn the_revocation_feed_lists_recently_ended_sessions_only() {
-    let app =
-        spawn_app_with(|s| s.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into()))
-            .await;
+    let app = spawn_app_with(|s| {
+        s.security.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into());
+    })
+    .await;
     let me = app.signed_up_user().await;
     let sid = app.session_json(&me.by_bearer()).await["session"]["id"]
         .as_str()

@@ -251,7 +251,7 @@ async fn only_the_sha256_digest_of_a_session_token_is_stored() {
 async fn a_session_used_every_day_still_ends_at_the_absolute_lifetime() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    let max = app.settings.session_max_lifetime;
+    let max = app.settings.sessions.session_max_lifetime;
     let days = max.as_secs() / 86_400;
 
     for day in 1..days {

@@ -235,7 +235,8 @@ async fn sign_in_without_a_password_is_a_validation_error() {
 
 #[tokio::test]
 async fn a_cross_origin_sign_in_from_a_trusted_origin_can_read_set_auth_token() {
-    let app = spawn_app_with(|s| s.trusted_origins = vec!["https://app.example.test".into()]).await;
+    let app =
+        spawn_app_with(|s| s.http.trusted_origins = vec!["https://app.example.test".into()]).await;
     let user = app.signed_up_user().await;
 
     let res = app

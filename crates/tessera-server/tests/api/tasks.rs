@@ -652,7 +652,7 @@ async fn forged_tampered_and_expired_tokens_are_401_invalid_token() {
 async fn tokens_from_another_deployment_are_refused() {
     let w = world().await;
     let other = spawn_app_with(|s| {
-        s.secret = b"another-deployment-secret-0123456789abcdef"
+        s.tokens.secret = b"another-deployment-secret-0123456789abcdef"
             .to_vec()
             .into();
     })

@@ -39,7 +39,7 @@ async fn status_of_raw(app: &TestApp, request: &[u8]) -> String {
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off_and_others_are_served_meanwhile() {
-    let app = spawn_app_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|s| s.http.header_timeout = Duration::from_secs(1)).await;
     let mut slow = connect(&app).await;
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -62,7 +62,7 @@ async fn a_client_trickling_its_headers_is_cut_off_and_others_are_served_meanwhi
 
 #[tokio::test]
 async fn a_client_trickling_its_body_gets_408() {
-    let app = spawn_app_with(|s| s.request_timeout = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|s| s.http.request_timeout = Duration::from_secs(1)).await;
     let mut slow = connect(&app).await;
     slow.write_all(
         b"POST /api/auth/sign-in/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
