@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, header};
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
 use tessera_core::{Email, EmailError, Password, PasswordVerdict};
 use tessera_store::{NewUser, StoreError, User};
 
+use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
@@ -24,22 +25,16 @@ use crate::state::AuthState;
 pub(crate) fn routes() -> Routes<AuthState> {
     const TAG: &str = "auth";
     let sign_up_errors = |op: Operation| {
-        op.error(
-            400,
-            &[
-                "PASSWORD_TOO_SHORT",
-                "PASSWORD_TOO_LONG",
-                "PASSWORD_COMPROMISED",
-            ],
-        )
-        .error(
-            403,
-            &[
-                "INVALID_CALLBACK_URL",
-                "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
-            ],
-        )
-        .error(422, &["USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"])
+        op.error(&[
+            ErrorCode::PasswordTooShort,
+            ErrorCode::PasswordTooLong,
+            ErrorCode::PasswordCompromised,
+        ])
+        .error(&[
+            ErrorCode::InvalidCallbackUrl,
+            ErrorCode::CrossSiteNavigationLoginBlocked,
+        ])
+        .error(&[ErrorCode::UserAlreadyExists])
     };
     Routes::new()
         .add(
@@ -94,16 +89,13 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 "Signed session token for bearer clients",
             )
             .header(200, "Set-Cookie", "The session cookie")
-            .error(400, &["INVALID_EMAIL", "PASSWORD_TOO_LONG"])
-            .error(401, &["INVALID_EMAIL_OR_PASSWORD"])
+            .error(&[ErrorCode::InvalidEmail, ErrorCode::PasswordTooLong])
+            .error(&[ErrorCode::InvalidEmailOrPassword])
             .origin_checked()
-            .error(
-                403,
-                &[
-                    "INVALID_CALLBACK_URL",
-                    "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
-                ],
-            )
+            .error(&[
+                ErrorCode::InvalidCallbackUrl,
+                ErrorCode::CrossSiteNavigationLoginBlocked,
+            ])
             .rate_limited()
             .uses_database(),
             sign_in,
@@ -119,7 +111,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 .json_body("SignOutRequest", false)
                 .ok(200, "SuccessTrue", "Signed out")
                 .origin_checked()
-                .error(403, &["INVALID_CALLBACK_URL"])
+                .error(&[ErrorCode::InvalidCallbackUrl])
                 .uses_database(),
             sign_out,
         )
@@ -149,7 +141,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
                     "Better Auth answers POST only with `deferSessionRefresh`; Tessera never does.",
                 )
                 .auth(Auth::None)
-                .error(405, &["METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED"]),
+                .error(&[ErrorCode::MethodNotAllowedDeferSessionRequired]),
             get_session_post,
         )
         .add(
@@ -273,8 +265,7 @@ async fn sign_up(
         }
         Err(StoreError::Conflict("users_email_key")) => {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+                ErrorCode::UserAlreadyExists,
                 "User already exists. Use another email.",
             ));
         }
@@ -316,7 +307,7 @@ async fn sign_in(
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
     let email = Email::parse(raw_email).map_err(|e| match e {
         EmailError::TooLong | EmailError::Invalid => {
-            ApiError::bad_request("INVALID_EMAIL", "Invalid email")
+            ApiError::new(ErrorCode::InvalidEmail, "Invalid email")
         }
     })?;
     let password = Password::candidate(raw_password).map_err(ApiError::from)?;
@@ -344,8 +335,7 @@ async fn sign_in(
         state.metrics().sign_in(false);
         tracing::info!(event = "sign_in_failed", ip = ?ip.0, "sign-in failed");
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_EMAIL_OR_PASSWORD",
+            ErrorCode::InvalidEmailOrPassword,
             "Invalid email or password",
         ));
     };
@@ -486,8 +476,7 @@ async fn get_session(
 
 async fn get_session_post() -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        ErrorCode::MethodNotAllowedDeferSessionRequired,
         "POST method requires deferSessionRefresh to be enabled in session config",
     )
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 use serde_json::{Map, Value};
 
+use super::error::ErrorCode;
 use super::error::{ApiError, ApiResult};
 
 /// Largest request body accepted anywhere (1 MiB). Larger bodies get 413.
@@ -38,13 +39,9 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
         });
     let bytes = Bytes::from_request(req, &()).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "Request body is too large",
-            )
+            ApiError::new(ErrorCode::PayloadTooLarge, "Request body is too large")
         } else {
-            ApiError::bad_request("BAD_REQUEST", "Could not read the request body")
+            ApiError::new(ErrorCode::BadRequest, "Could not read the request body")
         }
     })?;
     let allowed = if allow_form {
@@ -55,8 +52,7 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
     match content_type.as_deref() {
         None if bytes.is_empty() => Ok(Fields::default()),
         None => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType,
             format!("Content-Type is required. Allowed types: {allowed}"),
         )),
         Some("application/json") => {
@@ -69,8 +65,8 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
                     "[body] Invalid input: expected object, received {}",
                     type_name(Some(&other))
                 ))),
-                Err(_) => Err(ApiError::bad_request(
-                    "BAD_REQUEST",
+                Err(_) => Err(ApiError::new(
+                    ErrorCode::BadRequest,
                     "Invalid JSON in request body",
                 )),
             }
@@ -82,8 +78,7 @@ async fn read(req: Request, allow_form: bool) -> ApiResult<Fields> {
             Ok(Fields(map, true))
         }
         Some(other) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType,
             format!(
                 "Content-Type {:?} is not allowed. Allowed types: {allowed}",
                 truncate(other, 100)

@@ -10,11 +10,216 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tessera_store::StoreError;
 
+/// Every error code Tessera answers with, with its status and usual message. The route
+/// tables document these and the raise sites use them, so the two cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// `BAD_REQUEST` (bad request).
+    BadRequest,
+    /// `VALIDATION_ERROR` (bad request).
+    ValidationError,
+    /// `INVALID_EMAIL` (bad request).
+    InvalidEmail,
+    /// `PASSWORD_TOO_SHORT` (bad request).
+    PasswordTooShort,
+    /// `PASSWORD_TOO_LONG` (bad request).
+    PasswordTooLong,
+    /// `PASSWORD_COMPROMISED` (bad request).
+    PasswordCompromised,
+    /// `INVALID_PASSWORD` (bad request).
+    InvalidPassword,
+    /// `CREDENTIAL_ACCOUNT_NOT_FOUND` (bad request).
+    CredentialAccountNotFound,
+    /// `INVALID_CURSOR` (bad request).
+    InvalidCursor,
+    /// `INVALID_REQUEST` (bad request).
+    InvalidRequest,
+    /// `UNAUTHORIZED` (unauthorized).
+    Unauthorized,
+    /// `INVALID_EMAIL_OR_PASSWORD` (unauthorized).
+    InvalidEmailOrPassword,
+    /// `INVALID_REFRESH_TOKEN` (unauthorized).
+    InvalidRefreshToken,
+    /// `INVALID_TOKEN` (unauthorized).
+    InvalidToken,
+    /// `FORBIDDEN` (forbidden).
+    Forbidden,
+    /// `MISSING_OR_NULL_ORIGIN` (forbidden).
+    MissingOrNullOrigin,
+    /// `INVALID_ORIGIN` (forbidden).
+    InvalidOrigin,
+    /// `CROSS_SITE_NAVIGATION_LOGIN_BLOCKED` (forbidden).
+    CrossSiteNavigationLoginBlocked,
+    /// `INVALID_CALLBACK_URL` (forbidden).
+    InvalidCallbackUrl,
+    /// `NOT_FOUND` (not found).
+    NotFound,
+    /// `METHOD_NOT_ALLOWED` (method not allowed).
+    MethodNotAllowed,
+    /// `METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED` (method not allowed).
+    MethodNotAllowedDeferSessionRequired,
+    /// `PAYLOAD_TOO_LARGE` (payload too large).
+    PayloadTooLarge,
+    /// `UNSUPPORTED_MEDIA_TYPE` (unsupported media type).
+    UnsupportedMediaType,
+    /// `USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL` (unprocessable entity).
+    UserAlreadyExists,
+    /// `TOO_MANY_REQUESTS` (too many requests).
+    TooManyRequests,
+    /// `REQUEST_HEADER_FIELDS_TOO_LARGE` (request header fields too large).
+    RequestHeaderFieldsTooLarge,
+    /// `INTERNAL_SERVER_ERROR` (internal server error).
+    InternalServerError,
+    /// `SERVICE_UNAVAILABLE` (service unavailable).
+    ServiceUnavailable,
+    /// `SERVER_BUSY` (service unavailable).
+    ServerBusy,
+}
+
+impl ErrorCode {
+    fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        match self {
+            Self::BadRequest => ("BAD_REQUEST", StatusCode::BAD_REQUEST, "Bad request"),
+            Self::ValidationError => ("VALIDATION_ERROR", StatusCode::BAD_REQUEST, "Invalid input"),
+            Self::InvalidEmail => ("INVALID_EMAIL", StatusCode::BAD_REQUEST, "Invalid email"),
+            Self::PasswordTooShort => (
+                "PASSWORD_TOO_SHORT",
+                StatusCode::BAD_REQUEST,
+                "Password too short",
+            ),
+            Self::PasswordTooLong => (
+                "PASSWORD_TOO_LONG",
+                StatusCode::BAD_REQUEST,
+                "Password too long",
+            ),
+            Self::PasswordCompromised => (
+                "PASSWORD_COMPROMISED",
+                StatusCode::BAD_REQUEST,
+                "This password is too common. Choose a less predictable one.",
+            ),
+            Self::InvalidPassword => (
+                "INVALID_PASSWORD",
+                StatusCode::BAD_REQUEST,
+                "Invalid password",
+            ),
+            Self::CredentialAccountNotFound => (
+                "CREDENTIAL_ACCOUNT_NOT_FOUND",
+                StatusCode::BAD_REQUEST,
+                "Credential account not found",
+            ),
+            Self::InvalidCursor => (
+                "INVALID_CURSOR",
+                StatusCode::BAD_REQUEST,
+                "since must be a cursor from an earlier answer",
+            ),
+            Self::InvalidRequest => (
+                "INVALID_REQUEST",
+                StatusCode::BAD_REQUEST,
+                "Invalid request",
+            ),
+            Self::Unauthorized => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED, "Unauthorized"),
+            Self::InvalidEmailOrPassword => (
+                "INVALID_EMAIL_OR_PASSWORD",
+                StatusCode::UNAUTHORIZED,
+                "Invalid email or password",
+            ),
+            Self::InvalidRefreshToken => (
+                "INVALID_REFRESH_TOKEN",
+                StatusCode::UNAUTHORIZED,
+                "Invalid refresh token",
+            ),
+            Self::InvalidToken => ("INVALID_TOKEN", StatusCode::UNAUTHORIZED, "Invalid token"),
+            Self::Forbidden => ("FORBIDDEN", StatusCode::FORBIDDEN, "Forbidden"),
+            Self::MissingOrNullOrigin => (
+                "MISSING_OR_NULL_ORIGIN",
+                StatusCode::FORBIDDEN,
+                "Missing or null Origin",
+            ),
+            Self::InvalidOrigin => ("INVALID_ORIGIN", StatusCode::FORBIDDEN, "Invalid origin"),
+            Self::CrossSiteNavigationLoginBlocked => (
+                "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+                StatusCode::FORBIDDEN,
+                "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
+            ),
+            Self::InvalidCallbackUrl => (
+                "INVALID_CALLBACK_URL",
+                StatusCode::FORBIDDEN,
+                "Invalid callbackURL",
+            ),
+            Self::NotFound => ("NOT_FOUND", StatusCode::NOT_FOUND, "Not found"),
+            Self::MethodNotAllowed => (
+                "METHOD_NOT_ALLOWED",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            ),
+            Self::MethodNotAllowedDeferSessionRequired => (
+                "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "POST method requires deferSessionRefresh to be enabled in session config",
+            ),
+            Self::PayloadTooLarge => (
+                "PAYLOAD_TOO_LARGE",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body is too large",
+            ),
+            Self::UnsupportedMediaType => (
+                "UNSUPPORTED_MEDIA_TYPE",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+            ),
+            Self::UserAlreadyExists => (
+                "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "User already exists. Use another email.",
+            ),
+            Self::TooManyRequests => (
+                "TOO_MANY_REQUESTS",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests. Please try again later.",
+            ),
+            Self::RequestHeaderFieldsTooLarge => (
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Too many request headers.",
+            ),
+            Self::InternalServerError => (
+                "INTERNAL_SERVER_ERROR",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            ),
+            Self::ServiceUnavailable => (
+                "SERVICE_UNAVAILABLE",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable. Please try again shortly.",
+            ),
+            Self::ServerBusy => (
+                "SERVER_BUSY",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is busy. Please try again shortly.",
+            ),
+        }
+    }
+
+    /// The code as sent in `{"code": …}`.
+    pub fn as_str(self) -> &'static str {
+        self.parts().0
+    }
+
+    /// The status it is answered with.
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    /// The usual message.
+    pub fn message(self) -> &'static str {
+        self.parts().2
+    }
+}
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
 }
@@ -28,15 +233,17 @@ struct Envelope<'a> {
     code: &'a str,
 }
 
+impl From<ErrorCode> for ApiError {
+    /// The code with its usual message.
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code, code.message())
+    }
+}
+
 impl ApiError {
-    /// Any status, code and message.
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    /// A code with a message of its own.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             retry_after: None,
@@ -45,57 +252,34 @@ impl ApiError {
 
     /// 400 with Better Auth's `VALIDATION_ERROR` and a zod-style message.
     pub fn validation(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
-    }
-
-    /// 400 with a specific code.
-    pub fn bad_request(code: &'static str, message: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        Self::new(ErrorCode::ValidationError, message)
     }
 
     /// 401 `UNAUTHORIZED`.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
-    }
-
-    /// 403 with a code.
-    pub fn forbidden(code: &'static str, message: &'static str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
+        ErrorCode::Unauthorized.into()
     }
 
     /// 404 `NOT_FOUND`.
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
+        ErrorCode::NotFound.into()
     }
 
-    /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not. Routers install
-    /// [`method_not_allowed`] so this answer carries the envelope like every other error.
+    /// 405 `METHOD_NOT_ALLOWED`: the path exists, the method does not.
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "Method not allowed",
-        )
+        ErrorCode::MethodNotAllowed.into()
     }
 
     /// 503 with `Retry-After`.
     pub fn unavailable() -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            "The service is temporarily unavailable. Please try again shortly.",
-        );
+        let mut e = Self::from(ErrorCode::ServiceUnavailable);
         e.retry_after = Some(1);
         e
     }
 
     /// 503 with `Retry-After`: too much work queued (password checks) to answer in time.
     pub fn overloaded(retry_after_secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVER_BUSY",
-            "The server is busy. Please try again shortly.",
-        );
+        let mut e = Self::from(ErrorCode::ServerBusy);
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
@@ -103,32 +287,24 @@ impl ApiError {
     /// 500 after logging the cause; the client learns nothing about it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "Something went wrong on our side.",
-        )
+        ErrorCode::InternalServerError.into()
     }
 
     /// 429 with `Retry-After` and Better Auth's `X-Retry-After`.
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_REQUESTS",
-            "Too many requests. Please try again later.",
-        );
+        let mut e = Self::from(ErrorCode::TooManyRequests);
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.code.status()
     }
 
     /// The machine-readable code.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.code.as_str()
     }
 }
 
@@ -141,12 +317,8 @@ impl From<tessera_core::PasswordError> for ApiError {
     /// Better Auth's codes for the length policy.
     fn from(e: tessera_core::PasswordError) -> Self {
         match e {
-            tessera_core::PasswordError::TooShort => {
-                Self::bad_request("PASSWORD_TOO_SHORT", "Password too short")
-            }
-            tessera_core::PasswordError::TooLong => {
-                Self::bad_request("PASSWORD_TOO_LONG", "Password too long")
-            }
+            tessera_core::PasswordError::TooShort => ErrorCode::PasswordTooShort.into(),
+            tessera_core::PasswordError::TooLong => ErrorCode::PasswordTooLong.into(),
         }
     }
 }
@@ -181,18 +353,19 @@ impl std::fmt::Display for DisplayChain<'_> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.code.status();
         let mut res = (
-            self.status,
+            status,
             Json(Envelope {
                 message: &self.message,
-                code: self.code,
+                code: self.code.as_str(),
             }),
         )
             .into_response();
         if let Some(secs) = self.retry_after {
             let v = HeaderValue::from(secs);
             res.headers_mut().insert(header::RETRY_AFTER, v.clone());
-            if self.status == StatusCode::TOO_MANY_REQUESTS {
+            if status == StatusCode::TOO_MANY_REQUESTS {
                 res.headers_mut().insert("x-retry-after", v);
             }
         }

@@ -14,6 +14,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::body::MAX_BODY_BYTES;
 use super::error::ApiError;
+use super::error::ErrorCode;
 use crate::serve::MAX_HEADERS;
 
 /// Wraps the application router in the standard layers.
@@ -95,8 +96,7 @@ async fn limit_header_count(
     use axum::response::IntoResponse as _;
     if req.headers().len() > MAX_HEADERS {
         return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+            ErrorCode::RequestHeaderFieldsTooLarge,
             "Too many request headers.",
         )
         .into_response();

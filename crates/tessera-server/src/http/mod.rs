@@ -10,4 +10,4 @@ pub mod origin;
 pub mod rate_limit;
 
 pub use body::{Fields, JsonBody, JsonOrFormBody};
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, ErrorCode};

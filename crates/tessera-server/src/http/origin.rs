@@ -14,6 +14,7 @@
 use http::{HeaderMap, Method, header};
 
 use super::error::ApiError;
+use super::error::ErrorCode;
 
 /// Which origin rule applies to an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +39,8 @@ fn validate_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), ApiErr
         _ => header_str(headers, "referer").and_then(origin_of),
     };
     let Some(claimed) = claimed else {
-        return Err(ApiError::forbidden(
-            "MISSING_OR_NULL_ORIGIN",
+        return Err(ApiError::new(
+            ErrorCode::MissingOrNullOrigin,
             "Missing or null Origin",
         ));
     };
@@ -47,7 +48,7 @@ fn validate_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), ApiErr
     if trusted.contains(&normalised) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("INVALID_ORIGIN", "Invalid origin"))
+        Err(ApiError::new(ErrorCode::InvalidOrigin, "Invalid origin"))
     }
 }
 
@@ -70,8 +71,8 @@ pub fn check(
         let has_metadata =
             site.is_some() || mode.is_some() || headers.contains_key("sec-fetch-dest");
         if site == Some("cross-site") && mode == Some("navigate") {
-            return Err(ApiError::forbidden(
-                "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+            return Err(ApiError::new(
+                ErrorCode::CrossSiteNavigationLoginBlocked,
                 "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
             ));
         }
@@ -91,7 +92,7 @@ pub fn check(
 /// same-origin in a browser, but a frontend that normalises the path and redirects to it
 /// would land on `//evil.com`. Control characters are refused anywhere.
 pub fn check_callback_url(url: &str, trusted: &[String]) -> Result<(), ApiError> {
-    let bad = || ApiError::forbidden("INVALID_CALLBACK_URL", "Invalid callbackURL");
+    let bad = || ApiError::new(ErrorCode::InvalidCallbackUrl, "Invalid callbackURL");
     if url.chars().any(char::is_control) {
         return Err(bad());
     }

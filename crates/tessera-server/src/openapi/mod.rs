@@ -19,6 +19,7 @@
 
 pub(crate) mod schemas;
 
+use crate::http::ErrorCode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -122,7 +123,7 @@ impl Operation {
                 "schema": schemas::path_param(&name),
             }));
         }
-        op.error(500, &["INTERNAL_SERVER_ERROR"])
+        op.error(&[ErrorCode::InternalServerError])
     }
 
     /// `GET path`.
@@ -184,12 +185,12 @@ impl Operation {
         };
         self.fields.insert("security".into(), security);
         match auth {
-            Auth::Session | Auth::ServiceSecret => self.error(401, &["UNAUTHORIZED"]),
+            Auth::Session | Auth::ServiceSecret => self.error(&[ErrorCode::Unauthorized]),
             Auth::AccessToken => self
-                .error(400, &["INVALID_REQUEST"])
-                .error(401, &["UNAUTHORIZED", "INVALID_TOKEN"])
-                .error(403, &["FORBIDDEN"])
-                .error(503, &["SERVICE_UNAVAILABLE"]),
+                .error(&[ErrorCode::InvalidRequest])
+                .error(&[ErrorCode::Unauthorized, ErrorCode::InvalidToken])
+                .error(&[ErrorCode::Forbidden])
+                .error(&[ErrorCode::ServiceUnavailable]),
             Auth::None | Auth::OptionalSession => self,
         }
     }
@@ -197,13 +198,13 @@ impl Operation {
     /// Mutating cookie-authenticated calls: a browser's `Origin` must be trusted.
     #[must_use]
     pub fn origin_checked(self) -> Self {
-        self.error(403, &["MISSING_OR_NULL_ORIGIN", "INVALID_ORIGIN"])
+        self.error(&[ErrorCode::MissingOrNullOrigin, ErrorCode::InvalidOrigin])
     }
 
     /// Rate limited: 429 with `Retry-After` and `X-Retry-After`.
     #[must_use]
     pub fn rate_limited(mut self) -> Self {
-        self = self.error(429, &["TOO_MANY_REQUESTS"]);
+        self = self.error(&[ErrorCode::TooManyRequests]);
         if let Some(r) = self.responses.get_mut(&429) {
             for name in ["Retry-After", "X-Retry-After"] {
                 r.headers.insert(
@@ -218,7 +219,7 @@ impl Operation {
     /// Reads the database: 503 when it is unavailable.
     #[must_use]
     pub fn uses_database(self) -> Self {
-        self.error(503, &["SERVICE_UNAVAILABLE"])
+        self.error(&[ErrorCode::ServiceUnavailable])
     }
 
     /// A query parameter.
@@ -264,9 +265,9 @@ impl Operation {
             "requestBody".into(),
             json!({ "required": required, "content": content }),
         );
-        self.error(400, &["BAD_REQUEST", "VALIDATION_ERROR"])
-            .error(413, &["PAYLOAD_TOO_LARGE"])
-            .error(415, &["UNSUPPORTED_MEDIA_TYPE"])
+        self.error(&[ErrorCode::BadRequest, ErrorCode::ValidationError])
+            .error(&[ErrorCode::PayloadTooLarge])
+            .error(&[ErrorCode::UnsupportedMediaType])
     }
 
     /// A JSON success answer described by the component `schema` (or `null`: no body).
@@ -318,18 +319,20 @@ impl Operation {
         self
     }
 
-    /// An error answer: the `{message, code}` envelope with one of `codes`.
+    /// Error answers: the `{message, code}` envelope with one of `codes`, each under the
+    /// status the code is answered with (the same [`ErrorCode`] the handlers raise).
     #[must_use]
-    pub fn error(mut self, status: u16, codes: &[&'static str]) -> Self {
-        let r = self.responses.entry(status).or_insert_with(|| Answer {
-            description: error_description(status).into(),
-            content: None,
-            codes: Vec::new(),
-            headers: Map::new(),
-        });
-        for c in codes {
-            if !r.codes.contains(c) {
-                r.codes.push(c);
+    pub fn error(mut self, codes: &[ErrorCode]) -> Self {
+        for code in codes {
+            let status = code.status().as_u16();
+            let r = self.responses.entry(status).or_insert_with(|| Answer {
+                description: error_description(status).into(),
+                content: None,
+                codes: Vec::new(),
+                headers: Map::new(),
+            });
+            if !r.codes.contains(&code.as_str()) {
+                r.codes.push(code.as_str());
             }
         }
         self
@@ -645,9 +648,20 @@ mod tests {
     #[test]
     fn error_codes_accumulate() {
         let op = Operation::post("/x", "x", "x")
-            .error(400, &["A"])
-            .error(400, &["B", "A"]);
+            .error(&[ErrorCode::InvalidEmail])
+            .error(&[
+                ErrorCode::BadRequest,
+                ErrorCode::InvalidEmail,
+                ErrorCode::Unauthorized,
+            ]);
         let v = op.to_json();
-        assert_eq!(v["responses"]["400"]["x-error-codes"], json!(["A", "B"]));
+        assert_eq!(
+            v["responses"]["400"]["x-error-codes"],
+            json!(["INVALID_EMAIL", "BAD_REQUEST"])
+        );
+        assert_eq!(
+            v["responses"]["401"]["x-error-codes"],
+            json!(["UNAUTHORIZED"])
+        );
     }
 }

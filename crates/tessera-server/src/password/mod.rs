@@ -9,6 +9,7 @@ use std::time::Duration;
 use tessera_core::{Password, PasswordHasher, PasswordVerdict};
 
 use crate::http::ApiError;
+use crate::http::ErrorCode;
 pub use pool::HashStats;
 use pool::{HashPool, HashRefused};
 
@@ -75,8 +76,8 @@ impl Passwords {
 /// Refuses passwords from the common-password list (and its patterns).
 pub(crate) fn refuse_common(password: &Password) -> Result<(), ApiError> {
     if tessera_core::common::is_common(password) {
-        return Err(ApiError::bad_request(
-            "PASSWORD_COMPROMISED",
+        return Err(ApiError::new(
+            ErrorCode::PasswordCompromised,
             "This password is too common. Choose a less predictable one.",
         ));
     }

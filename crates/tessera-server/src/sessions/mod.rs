@@ -14,13 +14,14 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, header};
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
 use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy};
 
+use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginRule};
 use crate::http::rate_limit::{Rule, client_key};
@@ -86,16 +87,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 .auth(Auth::Session)
                 .json_body("ChangePasswordRequest", true)
                 .ok(200, "ChangePasswordResponse", "Changed")
-                .error(
-                    400,
-                    &[
-                        "PASSWORD_TOO_SHORT",
-                        "PASSWORD_TOO_LONG",
-                        "PASSWORD_COMPROMISED",
-                        "INVALID_PASSWORD",
-                        "CREDENTIAL_ACCOUNT_NOT_FOUND",
-                    ],
-                )
+                .error(&[ErrorCode::PasswordTooShort, ErrorCode::PasswordTooLong, ErrorCode::PasswordCompromised, ErrorCode::InvalidPassword, ErrorCode::CredentialAccountNotFound])
                 .origin_checked()
                 .rate_limited()
                 .uses_database(),
@@ -108,7 +100,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 .auth(Auth::None)
                 .json_body("RefreshRequest", true)
                 .ok(200, "RefreshResponse", "A new access token and refresh credential")
-                .error(401, &["INVALID_REFRESH_TOKEN"])
+                .error(&[ErrorCode::InvalidRefreshToken])
                 .rate_limited()
                 .uses_database(),
             refresh,
@@ -120,7 +112,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 .auth(Auth::ServiceSecret)
                 .query("since", json!({ "type": "string", "maxLength": 300 }), "The `cursor` of the previous answer")
                 .ok(200, "Revocations", "The revocation feed")
-                .error(400, &["INVALID_CURSOR"])
+                .error(&[ErrorCode::InvalidCursor])
                 .uses_database(),
             revocations,
         )
@@ -253,8 +245,8 @@ async fn change_password(
         .await?
         .and_then(|(_, hash)| hash)
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "CREDENTIAL_ACCOUNT_NOT_FOUND",
+            ApiError::new(
+                ErrorCode::CredentialAccountNotFound,
                 "Credential account not found",
             )
         })?;
@@ -265,8 +257,8 @@ async fn change_password(
             .await?,
         PasswordVerdict::Match { .. }
     ) {
-        return Err(ApiError::bad_request(
-            "INVALID_PASSWORD",
+        return Err(ApiError::new(
+            ErrorCode::InvalidPassword,
             "Invalid password",
         ));
     }
@@ -299,11 +291,7 @@ async fn change_password(
 }
 
 fn invalid_refresh() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_REFRESH_TOKEN",
-        "Invalid refresh token",
-    )
+    ApiError::new(ErrorCode::InvalidRefreshToken, "Invalid refresh token")
 }
 
 async fn refresh(
@@ -455,8 +443,8 @@ fn feed_cursor(query: Option<&str>) -> ApiResult<Option<(i64, String)>> {
 }
 
 fn invalid_cursor() -> ApiError {
-    ApiError::bad_request(
-        "INVALID_CURSOR",
+    ApiError::new(
+        ErrorCode::InvalidCursor,
         "since must be a cursor from an earlier answer",
     )
 }

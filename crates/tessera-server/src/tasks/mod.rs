@@ -22,6 +22,7 @@ use tessera_store::{Store, TaskChange, TaskRow};
 use tessera_verify::{OwnerOf, Verifier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::http::ErrorCode;
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes, schemas};
 
@@ -97,7 +98,7 @@ pub(crate) fn routes() -> Routes<TasksState> {
             .describe("Newest first, paged with `limit` and `offset`.")
             .query("limit", schemas::limit(), "Page size")
             .query("offset", schemas::offset(), "Tasks to skip")
-            .error(400, &["VALIDATION_ERROR"])
+            .error(&[ErrorCode::ValidationError])
             .ok(200, "TaskList", "A page of tasks"),
             list,
         )
@@ -120,7 +121,7 @@ pub(crate) fn routes() -> Routes<TasksState> {
                 )),
                 "The task",
             )
-            .error(404, &["NOT_FOUND"]),
+            .error(&[ErrorCode::NotFound]),
             read,
         )
         .add(
@@ -133,7 +134,7 @@ pub(crate) fn routes() -> Routes<TasksState> {
                 "The updated task",
             )
             .json_body("UpdateTaskRequest", true)
-            .error(404, &["NOT_FOUND"]),
+            .error(&[ErrorCode::NotFound]),
             update,
         )
         .add(
@@ -143,7 +144,7 @@ pub(crate) fn routes() -> Routes<TasksState> {
                 "Delete a task",
             ))
             .no_content(204, "Deleted")
-            .error(404, &["NOT_FOUND"]),
+            .error(&[ErrorCode::NotFound]),
             remove,
         )
         .add(
@@ -155,7 +156,7 @@ pub(crate) fn routes() -> Routes<TasksState> {
                 )),
                 "The updated task",
             )
-            .error(404, &["NOT_FOUND"]),
+            .error(&[ErrorCode::NotFound]),
             toggle,
         )
 }
@@ -209,8 +210,7 @@ fn parse_bounded(
     match raw.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_ERROR",
+            ErrorCode::ValidationError,
             format!("[query.{name}] must be an integer from {min} to {max}"),
         )),
     }
