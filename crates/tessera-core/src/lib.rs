@@ -4,6 +4,7 @@
 //! code can then trust them: an [`Email`] is lower-cased and well formed, a [`Password`] is
 //! within the length policy and NFKC-normalised, a [`SessionToken`] never prints itself.
 
+pub mod account;
 pub mod clock;
 pub mod common;
 pub mod cookie;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod timefmt;
 pub mod token;
 
+pub use account::{AccountError, AccountName, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use password::{HashMemory, Password, PasswordError, PasswordHasher, PasswordVerdict};

@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, header};
 use serde_json::json;
+use tessera_core::account::{AccountError, AccountName, NameError, NewAccount};
 use tessera_core::id::new_id;
 use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
 use tessera_core::{Email, EmailError, Password, PasswordVerdict};
@@ -171,26 +172,29 @@ fn origin_check(
     Ok(())
 }
 
-fn parse_name(fields: &Fields) -> ApiResult<String> {
-    let name = fields.string("name")?;
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::validation(format!(
+fn parse_name(fields: &Fields) -> ApiResult<AccountName> {
+    AccountName::parse(fields.string("name")?).map_err(|e| account_refused(e.into()))
+}
+
+/// Sign-up's answer to a broken account rule (the rules: `tessera_core::account`).
+fn account_refused(e: AccountError) -> ApiError {
+    match e {
+        AccountError::Name(NameError::TooLong) => ApiError::validation(format!(
             "[body.name] Too big: expected string to have <={MAX_NAME_CHARS} characters"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::validation(
-            "[body.name] Invalid input: control characters are not allowed",
-        ));
-    }
-    // Better Auth accepts an empty name; one made only of invisible or bidirectional-control
-    // characters would show as nothing (or flip the text around it) on the sessions page.
-    if !name.is_empty() && !tessera_core::text::has_visible(name) {
-        return Err(ApiError::validation(
+        )),
+        AccountError::Name(NameError::Control) => {
+            ApiError::validation("[body.name] Invalid input: control characters are not allowed")
+        }
+        // Better Auth accepts an empty name; one made only of invisible or bidirectional-
+        // control characters would show as nothing (or flip the text around it) on the
+        // sessions page.
+        AccountError::Name(NameError::Invisible) => ApiError::validation(
             "[body.name] Invalid input: the name must contain a visible character",
-        ));
+        ),
+        AccountError::Email(_) => ApiError::validation("[body.email] Invalid email address"),
+        AccountError::Password(e) => e.into(),
+        AccountError::CommonPassword => crate::password::common_refusal(),
     }
-    Ok(name.to_owned())
 }
 
 fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
@@ -230,17 +234,18 @@ async fn sign_up(
     let image = parse_image(&fields)?;
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
     let want_refresh = fields.opt_bool("refreshToken")?.unwrap_or(false);
-    let email = Email::parse(raw_email)
-        .map_err(|_| ApiError::validation("[body.email] Invalid email address"))?;
-    let password = Password::new(raw_password).map_err(ApiError::from)?;
-    crate::password::refuse_common(&password)?;
+    let NewAccount {
+        name,
+        email,
+        password,
+    } = NewAccount::new(name, raw_email, raw_password).map_err(account_refused)?;
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
     let hash = state.passwords().hash(password).await?;
     let generic = state.settings().security.sign_up_response == SignUpResponse::Generic;
     let new_user = NewUser {
         id: new_id(),
-        name,
+        name: name.into_string(),
         email: email.into_string(),
         image,
         now_ms: state.clock().now_ms(),

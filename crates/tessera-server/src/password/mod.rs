@@ -76,12 +76,17 @@ impl Passwords {
 /// Refuses passwords from the common-password list (and its patterns).
 pub(crate) fn refuse_common(password: &Password) -> Result<(), ApiError> {
     if tessera_core::common::is_common(password) {
-        return Err(ApiError::new(
-            ErrorCode::PasswordCompromised,
-            "This password is too common. Choose a less predictable one.",
-        ));
+        return Err(common_refusal());
     }
     Ok(())
+}
+
+/// The answer to a common password (sign-up, change-password).
+pub(crate) fn common_refusal() -> ApiError {
+    ApiError::new(
+        ErrorCode::PasswordCompromised,
+        "This password is too common. Choose a less predictable one.",
+    )
 }
 
 /// A hashing job that did not run: 503 with `Retry-After` when the queue is full.
