@@ -43,6 +43,6 @@ pub use crate::openapi::{Operation, Verb};
 pub use crate::password::HashStats;
 pub use crate::probes::observe_request;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};
-pub use crate::startup::{Application, StartError, connect_store};
+pub use crate::startup::{Application, StartError, connect_database, connect_store};
 pub use crate::state::AuthState;
 pub use crate::tasks::{TasksState, no_store as tasks_no_store};

@@ -57,21 +57,26 @@ pub enum StartError {
 
 /// Opens the store named by a database URL.
 pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
-    let url = &settings.database.database_url;
+    connect_database(&settings.database).await
+}
+
+/// Opens the store a [`settings::Database`] names (admin commands need nothing else).
+pub async fn connect_database(database: &settings::Database) -> Result<Arc<dyn Store>, StartError> {
+    let url = &database.database_url;
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(&SqliteSettings {
             url: url.as_str().to_owned(),
-            max_connections: settings.database.db_max_connections,
-            acquire_timeout: settings.database.db_timeout,
+            max_connections: database.db_max_connections,
+            acquire_timeout: database.db_timeout,
         })
         .await?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect(&PostgresSettings {
             url: url.as_str().to_owned(),
-            max_connections: settings.database.db_max_connections,
-            acquire_timeout: settings.database.db_timeout,
-            statement_timeout: settings.database.db_timeout,
+            max_connections: database.db_max_connections,
+            acquire_timeout: database.db_timeout,
+            statement_timeout: database.db_timeout,
         })
         .await?;
         Ok(Arc::new(store))

@@ -27,7 +27,7 @@ use tessera_store::{
     UserImport,
 };
 
-use crate::config::ServeArgs;
+use crate::args::DbArgs;
 use source::{Snapshot, SourceUrl};
 
 /// `tessera import`.
@@ -55,7 +55,7 @@ pub(crate) struct BetterAuthArgs {
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
-    args: ServeArgs,
+    db: DbArgs,
 }
 
 pub(crate) async fn run(action: ImportAction) -> anyhow::Result<()> {
@@ -66,14 +66,14 @@ pub(crate) async fn run(action: ImportAction) -> anyhow::Result<()> {
 
 async fn better_auth(a: BetterAuthArgs) -> anyhow::Result<()> {
     let source = SourceUrl::parse(&a.from)?;
-    let settings = a.args.into_settings()?;
     // Read (and validate) the whole source before Tessera's database is even opened.
     let snapshot = source::read(&source).await?;
     let now = SystemClock.now_ms();
     let plan = plan(snapshot, now);
-    let store = tessera_server::connect_store(&settings)
-        .await
-        .context("cannot open the Tessera database")?;
+    let store =
+        a.db.connect()
+            .await
+            .context("cannot open the Tessera database")?;
     let outcomes = store
         .import_users(&plan.users, a.dry_run)
         .await

@@ -1,8 +1,13 @@
 //! Flags and environment variables → validated [`Settings`]. Every option is a flag and a
-//! `TESSERA_*` variable (flags win); defaults serve a developer laptop.
+//! `TESSERA_*` variable (flags win); defaults serve a developer laptop and come from
+//! [`tessera_server::settings::defaults`], so each is written once.
+//!
+//! [`ServeArgs`] are the server's options (`serve`, `config check`, `token verify`);
+//! [`DbArgs`] the database-only set the admin commands take.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -11,9 +16,10 @@ use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
 use tessera_server::http::rate_limit::RateLimits;
 use tessera_server::settings::{
-    Database, Deployment, Http, Secret, Security, Sessions, SignUpResponse, Tokens,
+    Database, Deployment, Http, Secret, Security, Sessions, SignUpResponse, Tokens, defaults,
 };
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
+use tessera_store::Store;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -47,6 +53,15 @@ pub(crate) enum SignUpArg {
     Generic,
 }
 
+impl From<SignUpResponse> for SignUpArg {
+    fn from(response: SignUpResponse) -> Self {
+        match response {
+            SignUpResponse::Reveal => SignUpArg::Reveal,
+            SignUpResponse::Generic => SignUpArg::Generic,
+        }
+    }
+}
+
 impl From<SignUpArg> for SignUpResponse {
     fn from(arg: SignUpArg) -> Self {
         match arg {
@@ -56,19 +71,45 @@ impl From<SignUpArg> for SignUpResponse {
     }
 }
 
-/// Options shared by `serve`, `migrate` and `keys`.
+/// The database options: all an admin command needs (a subset of [`ServeArgs`], with the
+/// same names, variables and defaults).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DbArgs {
+    /// Database URL: sqlite://path (created if missing) or postgres://user:pass@host/db.
+    #[arg(long, env = "TESSERA_DATABASE_URL", default_value = defaults::DATABASE_URL)]
+    pub(crate) database_url: String,
+    /// Database pool size.
+    #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = defaults::DB_MAX_CONNECTIONS)]
+    pub(crate) db_pool_size: u32,
+    /// How long a request may wait for the database (pool and statement timeout) before 503.
+    #[arg(long, env = "TESSERA_DB_TIMEOUT", default_value = format_duration(defaults::DB_TIMEOUT), value_parser = parse_duration)]
+    pub(crate) db_timeout: Duration,
+}
+
+impl DbArgs {
+    /// The database settings.
+    pub(crate) fn database(self) -> Database {
+        Database {
+            database_url: self.database_url.into(),
+            db_max_connections: self.db_pool_size,
+            db_timeout: self.db_timeout,
+        }
+    }
+
+    /// Opens (and migrates) the database.
+    pub(crate) async fn connect(self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(tessera_server::connect_database(&self.database()).await?)
+    }
+}
+
+/// The server's options (`serve`, `config check`, `token verify`).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "TESSERA_BIND", default_value_t = defaults::BIND)]
     pub(crate) bind: SocketAddr,
-    /// Database URL: sqlite://path (created if missing) or postgres://user:pass@host/db.
-    #[arg(
-        long,
-        env = "TESSERA_DATABASE_URL",
-        default_value = "sqlite://tessera.db"
-    )]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
     /// Public URL of this server; its origin is the default JWT issuer, audience and trusted
     /// origin. Defaults to http://<bind>.
     #[arg(long, env = "TESSERA_BASE_URL")]
@@ -78,13 +119,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TESSERA_SECRET", hide_env_values = true)]
     pub(crate) secret: Option<String>,
     /// Access-token algorithm: EdDSA, ES256, RS256 or HS256.
-    #[arg(long, env = "TESSERA_JWT_ALG", default_value = "EdDSA")]
+    #[arg(long, env = "TESSERA_JWT_ALG", default_value = defaults::JWT_ALG.as_str())]
     pub(crate) jwt_alg: String,
     /// Shared secret for HS256 (≥ 32 bytes), given to the backends that verify tokens.
     #[arg(long, env = "TESSERA_JWT_SECRET", hide_env_values = true)]
     pub(crate) jwt_secret: Option<String>,
     /// Access-token lifetime, e.g. 15m, 900s, 1h.
-    #[arg(long, env = "TESSERA_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_ACCESS_TOKEN_TTL", default_value = format_duration(defaults::ACCESS_TOKEN_TTL), value_parser = parse_duration)]
     pub(crate) access_token_ttl: Duration,
     /// Extra origins (comma-separated) allowed to call with credentials, e.g. your frontend.
     #[arg(long, env = "TESSERA_TRUSTED_ORIGINS", value_delimiter = ',')]
@@ -116,20 +157,20 @@ pub(crate) struct ServeArgs {
     pub(crate) revocations_secret: Option<String>,
     /// With --role api: least time between JWKS refetches caused by an unknown key id (keep
     /// it below the auth server's --key-activation-delay).
-    #[arg(long, env = "TESSERA_JWKS_COOLDOWN", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_JWKS_COOLDOWN", default_value = format_duration(defaults::JWKS_COOLDOWN), value_parser = parse_duration)]
     pub(crate) jwks_cooldown: Duration,
     /// Session lifetime (sliding).
-    #[arg(long, env = "TESSERA_SESSION_TTL", default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_SESSION_TTL", default_value = format_duration(defaults::SESSION_TTL), value_parser = parse_duration)]
     pub(crate) session_ttl: Duration,
     /// Absolute session lifetime: no session outlives this, however active.
-    #[arg(long, env = "TESSERA_SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_SESSION_MAX_LIFETIME", default_value = format_duration(defaults::SESSION_MAX_LIFETIME), value_parser = parse_duration)]
     pub(crate) session_max_lifetime: Duration,
     /// How long after a refresh the same refresh credential may be presented again (≤ 10s).
-    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value = format_duration(defaults::REFRESH_GRACE), value_parser = parse_duration)]
     pub(crate) refresh_grace: Duration,
     /// How long a key added by `tessera keys rotate` is published before it starts signing
     /// (every instance and remote verifier learns it first).
-    #[arg(long, env = "TESSERA_KEY_ACTIVATION_DELAY", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_KEY_ACTIVATION_DELAY", default_value = format_duration(defaults::KEY_ACTIVATION_DELAY), value_parser = parse_duration)]
     pub(crate) key_activation_delay: Duration,
     /// Rate limits: `on` (the documented defaults), `off`, or overrides such as
     /// `sign-in=30/1m,sign-in-failures=5/5m,sign-in-failures-per-account=100/1h,sign-up=20/10m,refresh=60/1m,change-password=10/10m,token=120/1m`.
@@ -137,7 +178,7 @@ pub(crate) struct ServeArgs {
     pub(crate) rate_limits: String,
     /// How sign-up answers a taken email: `reveal` (422, as Better Auth; sign-up signs in) or
     /// `generic` (the same 200 for taken and new emails; people sign in afterwards).
-    #[arg(long, env = "TESSERA_SIGN_UP_RESPONSE", value_enum, default_value_t = SignUpArg::Reveal)]
+    #[arg(long, env = "TESSERA_SIGN_UP_RESPONSE", value_enum, default_value_t = defaults::SIGN_UP_RESPONSE.into())]
     pub(crate) sign_up_response: SignUpArg,
     /// Threads that hash passwords (Argon2id, 19 MiB each once used); further sign-ins queue.
     /// `0`: one fewer than the cores, at least one, so other requests keep a core.
@@ -148,18 +189,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 0)]
     pub(crate) max_connections: usize,
     /// A connection with no request in flight for this long is closed.
-    #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value = format_duration(defaults::IDLE_TIMEOUT), value_parser = parse_duration)]
     pub(crate) idle_timeout: Duration,
     /// Also serve cleartext HTTP/2 (prior knowledge). Off: a TLS-terminating proxy in front
     /// speaks HTTP/1.1 to Tessera.
-    #[arg(long, env = "TESSERA_HTTP2", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "TESSERA_HTTP2", default_value_t = defaults::HTTP2, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) http2: bool,
-    /// Database pool size.
-    #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
-    pub(crate) db_pool_size: u32,
-    /// How long a request may wait for the database (pool and statement timeout) before 503.
-    #[arg(long, env = "TESSERA_DB_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
-    pub(crate) db_timeout: Duration,
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -186,6 +221,21 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         }
     };
     Ok(Duration::from_secs(secs))
+}
+
+/// The shortest form [`parse_duration`] reads back: `15m`, `7d`, `250ms`.
+pub(crate) fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !ms.is_multiple_of(1000) {
+        return format!("{ms}ms");
+    }
+    match d.as_secs() {
+        0 => "0s".to_owned(),
+        s if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        s if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s.is_multiple_of(60) => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
 
 impl ServeArgs {
@@ -233,11 +283,7 @@ impl ServeArgs {
                 http2: self.http2,
                 ..Http::default()
             },
-            database: Database {
-                database_url: self.database_url.into(),
-                db_max_connections: self.db_pool_size,
-                db_timeout: self.db_timeout,
-            },
+            database: self.db.database(),
             tokens: Tokens {
                 jwt_alg,
                 jwt_secret,
@@ -296,7 +342,7 @@ fn connections_within_open_file_limit() -> usize {
     let limit = std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| soft_open_files(&text));
-    let default = tessera_server::settings::DEFAULT_MAX_CONNECTIONS;
+    let default = defaults::MAX_CONNECTIONS;
     limit.map_or(default, |n| {
         n.saturating_sub(DESCRIPTOR_RESERVE).clamp(16, default)
     })
@@ -326,7 +372,7 @@ fn dev_secret_path(database_url: &str) -> PathBuf {
 }
 
 /// Reads or creates the development secret, warning that it is one.
-fn dev_secret(database_url: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn dev_secret(database_url: &str) -> anyhow::Result<Vec<u8>> {
     let path = dev_secret_path(database_url);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let s = existing.trim().to_owned();
@@ -370,6 +416,21 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn formatted_durations_read_back() {
+        for (d, text) in [
+            (Duration::from_secs(900), "15m"),
+            (Duration::from_secs(60), "1m"),
+            (Duration::from_secs(604_800), "7d"),
+            (Duration::from_secs(7200), "2h"),
+            (Duration::from_secs(10), "10s"),
+            (Duration::from_millis(250), "250ms"),
+        ] {
+            assert_eq!(format_duration(d), text);
+            assert_eq!(parse_duration(text), Ok(d));
+        }
     }
 
     #[test]
