@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Email, EmailError, Password, PasswordVerdict, SessionToken};
+use tessera_core::{Email, EmailError, Password, PasswordVerdict, SessionLifetime, SessionToken};
 use tessera_store::{NewSession, NewUser, Session, StoreError, User};
 
 use self::cookies::CookieJar;
@@ -537,24 +537,23 @@ async fn maybe_slide(
 ) -> ApiResult<bool> {
     let s = state.settings();
     let now = state.clock().now_ms();
-    let ttl = i64::try_from(s.session_ttl.as_millis()).unwrap_or(i64::MAX);
-    let update_age = i64::try_from(s.session_update_age.as_millis()).unwrap_or(i64::MAX);
+    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let lifetime = SessionLifetime {
+        idle_ms: ms(s.session_ttl),
+        max_lifetime_ms: ms(s.session_max_lifetime),
+    };
     let sess = &current.session;
-    let due = sess
-        .expires_at
-        .saturating_sub(ttl)
-        .saturating_add(update_age)
-        <= now;
-    if !sess.remember || !due || jar(state).has_dont_remember(state.cookies(), headers) {
+    if !sess.remember || jar(state).has_dont_remember(state.cookies(), headers) {
         return Ok(false);
     }
-    let max_lifetime = i64::try_from(s.session_max_lifetime.as_millis()).unwrap_or(i64::MAX);
-    let expires = now
-        .saturating_add(ttl)
-        .min(sess.created_at.saturating_add(max_lifetime));
-    if expires <= sess.expires_at {
+    let Some(expires) = lifetime.slide(
+        sess.created_at,
+        sess.expires_at,
+        ms(s.session_update_age),
+        now,
+    ) else {
         return Ok(false);
-    }
+    };
     if state.store().extend_session(&sess.id, expires, now).await? {
         state.forget_cached_session(current.token.digest().as_str());
         current.session.expires_at = expires;
