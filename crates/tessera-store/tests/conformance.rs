@@ -11,8 +11,8 @@ use std::time::Duration;
 use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tessera_store::{
-    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SigningKeyRow, Store,
-    StoreError, TaskChange, TaskRow,
+    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionId, SigningKeyRow,
+    Store, StoreError, TaskChange, TaskId, TaskRow, UserId,
 };
 
 struct Fresh {
@@ -172,7 +172,9 @@ async fn users_are_unique_by_email(s: &dyn Store) {
         .unwrap()
         .unwrap();
     assert_eq!((u.id.as_str(), hash.as_deref()), ("u1", Some("h1")));
-    s.set_password_hash("u1", "h1b", 2_000).await.unwrap();
+    s.set_password_hash(UserId("u1"), "h1b", 2_000)
+        .await
+        .unwrap();
     let (_, hash) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
     assert_eq!(hash.as_deref(), Some("h1b"));
 }
@@ -230,7 +232,7 @@ async fn sessions_live_until_revoked(s: &dyn Store) {
     );
     assert!(s.session_by_digest("d2").await.unwrap().is_none());
     let ended = s
-        .revoke_user_sessions("u1", Some("s1"), 4_000)
+        .revoke_user_sessions(UserId("u1"), Some(SessionId("s1")), 4_000)
         .await
         .unwrap();
     assert_eq!(ended, vec!["s3".to_string()]);
@@ -294,7 +296,7 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         .unwrap();
     }
     assert_eq!(
-        s.list_tasks("a", 2, 1)
+        s.list_tasks(UserId("a"), 2, 1)
             .await
             .unwrap()
             .iter()
@@ -302,23 +304,32 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
             .collect::<Vec<_>>(),
         ["t1", "t2"]
     );
-    assert!(s.list_tasks("b", 100, 0).await.unwrap().is_empty());
-    assert!(s.get_task("b", "t0").await.unwrap().is_none());
+    assert!(s.list_tasks(UserId("b"), 100, 0).await.unwrap().is_empty());
+    assert!(
+        s.get_task(UserId("b"), TaskId("t0"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let change = TaskChange {
         toggle_completed: true,
         ..Default::default()
     };
     assert!(
-        s.update_task("b", "t0", &change, 9)
+        s.update_task(UserId("b"), TaskId("t0"), &change, 9)
             .await
             .unwrap()
             .is_none()
     );
-    assert!(!s.delete_task("b", "t0").await.unwrap());
-    let t = s.update_task("a", "t0", &change, 9).await.unwrap().unwrap();
+    assert!(!s.delete_task(UserId("b"), TaskId("t0")).await.unwrap());
+    let t = s
+        .update_task(UserId("a"), TaskId("t0"), &change, 9)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(t.completed);
     let t = s
-        .update_task("a", "t0", &change, 10)
+        .update_task(UserId("a"), TaskId("t0"), &change, 10)
         .await
         .unwrap()
         .unwrap();
@@ -329,7 +340,7 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         ..Default::default()
     };
     let t = s
-        .update_task("a", "t0", &rename, 11)
+        .update_task(UserId("a"), TaskId("t0"), &rename, 11)
         .await
         .unwrap()
         .unwrap();
@@ -337,8 +348,8 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         (t.title.as_str(), t.completed, t.updated_at),
         ("renamed", true, 11)
     );
-    assert!(s.delete_task("a", "t0").await.unwrap());
-    assert_eq!(s.list_tasks("a", 100, 0).await.unwrap().len(), 4);
+    assert!(s.delete_task(UserId("a"), TaskId("t0")).await.unwrap());
+    assert_eq!(s.list_tasks(UserId("a"), 100, 0).await.unwrap().len(), 4);
 }
 
 fn rt(id: &str, digest: &str) -> NewRefreshToken {
@@ -543,7 +554,7 @@ async fn disabling_and_deleting_users_end_their_sessions(s: &dyn Store) {
             .is_none()
     );
     assert!(
-        s.list_tasks("u2", 100, 0).await.unwrap().is_empty(),
+        s.list_tasks(UserId("u2"), 100, 0).await.unwrap().is_empty(),
         "tasks go with the user"
     );
     assert!(s.session_by_digest("d2").await.unwrap().is_none());

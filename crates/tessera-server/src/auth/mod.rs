@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Email, EmailError, Password, PasswordVerdict, SessionLifetime, SessionToken};
-use tessera_store::{NewSession, NewUser, Session, StoreError, User};
+use tessera_store::{NewSession, NewUser, Session, StoreError, User, UserId};
 
 use self::cookies::CookieJar;
 use self::dto::{SessionDto, UserDto};
@@ -442,7 +442,7 @@ async fn sign_in(
         let hash = state.hash_password(password).await?;
         state
             .store()
-            .set_password_hash(&user.id, &hash, state.clock().now_ms())
+            .set_password_hash(UserId(&user.id), &hash, state.clock().now_ms())
             .await?;
     }
     if want_refresh {

@@ -20,7 +20,9 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
-use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, User};
+use tessera_store::{
+    NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, SessionId, User, UserId,
+};
 
 use crate::auth::cookies::CookieJar;
 use crate::auth::dto::{SessionDto, UserDto};
@@ -217,7 +219,11 @@ async fn revoke_all(
 ) -> ApiResult<Vec<String>> {
     let ids = state
         .store()
-        .revoke_user_sessions(&current.user.id, keep, state.clock().now_ms())
+        .revoke_user_sessions(
+            UserId(&current.user.id),
+            keep.map(SessionId),
+            state.clock().now_ms(),
+        )
         .await?;
     ended(state, &ids);
     tracing::info!(event = "sessions_revoked", user_id = %current.user.id, count = ids.len(), "sessions revoked");
@@ -289,7 +295,7 @@ async fn change_password(
     let hash = state.hash_password(new_password).await?;
     state
         .store()
-        .set_password_hash(&current.user.id, &hash, state.clock().now_ms())
+        .set_password_hash(UserId(&current.user.id), &hash, state.clock().now_ms())
         .await?;
     tracing::info!(event = "password_changed", user_id = %current.user.id, "password changed");
     // Whoever else held a session for this account is out.
