@@ -1,5 +1,6 @@
 //! Storage conformance: the same scenarios against every backend. SQLite always runs (a
-//! fresh temp file per test); further backends join the `backends()` list.
+//! fresh temp file per test); PostgreSQL runs on a fresh database per test (the test kit's
+//! `PgDatabase`) when one is reachable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,40 +15,13 @@ use tessera_store::{
     NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionId, SigningKeyRow,
     Store, StoreError, TaskChange, TaskId, TaskRow, UserId,
 };
+use tessera_testkit::postgres::PgDatabase;
 
 struct Fresh {
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
-    /// A PostgreSQL database to drop when the test ends.
-    pg_database: Option<String>,
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_database.take() else {
-            return;
-        };
-        // Drop is synchronous: run the cleanup on a small runtime of its own.
-        let _ = std::thread::spawn(move || {
-            use sqlx::Connection as _;
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut c)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
+    /// The PostgreSQL database, dropped when the test ends.
+    _pg: Option<PgDatabase>,
 }
 
 async fn sqlite() -> Option<Fresh> {
@@ -63,44 +37,16 @@ async fn sqlite() -> Option<Fresh> {
     Some(Fresh {
         store: Arc::new(store),
         _dir: dir,
-        pg_database: None,
+        _pg: None,
     })
-}
-
-/// The PostgreSQL server to test against: `TESSERA_TEST_POSTGRES_URL`, else the local one.
-fn postgres_admin_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh database per test, or `None` (with a loud note) when no PostgreSQL is reachable.
 /// On CI (`CI` set) an unreachable PostgreSQL is a failure, not a skip.
 async fn postgres() -> Option<Fresh> {
-    use sqlx::Connection as _;
-    let admin = postgres_admin_url();
-    let conn =
-        tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&admin)).await;
-    let mut conn = match conn {
-        Ok(Ok(c)) => c,
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {admin} is required on CI: {other:?}"
-            );
-            eprintln!(
-                "NOTE: PostgreSQL not reachable at {admin}: PostgreSQL conformance cases NOT run"
-            );
-            return None;
-        }
-    };
-    let name = format!("tessera_t_{}", tessera_store_test_id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let pg = PgDatabase::create("tessera_t").await?;
     let store = PostgresStore::connect(&PostgresSettings {
-        url: format!("{base}/{name}"),
+        url: pg.url.clone(),
         max_connections: 8,
         acquire_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
@@ -110,23 +56,8 @@ async fn postgres() -> Option<Fresh> {
     Some(Fresh {
         store: Arc::new(store),
         _dir: tempfile::tempdir().unwrap(),
-        pg_database: Some(name),
+        _pg: Some(pg),
     })
-}
-
-fn tessera_store_test_id() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 fn new_user(id: &str, email: &str) -> NewUser {
