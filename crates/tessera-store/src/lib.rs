@@ -98,3 +98,39 @@ pub async fn connect(url: &str, options: PoolOptions) -> Result<Arc<dyn Store>> 
         Err(StoreError::UnsupportedUrl(scheme.to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTIONS: PoolOptions = PoolOptions {
+        max_connections: 2,
+        timeout: Duration::from_secs(5),
+    };
+
+    #[tokio::test]
+    async fn connect_chooses_the_backend_by_scheme() {
+        let store = connect("sqlite::memory:", OPTIONS)
+            .await
+            .map_err(|e| e.to_string());
+        assert!(store.is_ok(), "{store:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_url_names_its_scheme_and_never_its_password() {
+        let err = connect("mysql://app:hunter2@db/tessera", OPTIONS)
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("\"mysql\""), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = connect("hunter2@db", OPTIONS)
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("unsupported"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}
