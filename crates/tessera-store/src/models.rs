@@ -197,8 +197,6 @@ pub struct RefreshPolicy {
     pub now_ms: i64,
     /// How long after a rotation the same credential may be presented again.
     pub grace_ms: i64,
-    /// The inactivity timeout: a successful rotation extends the session to now + this.
-    pub idle_ms: i64,
-    /// Absolute lifetime: the session never extends past created_at + this.
-    pub max_lifetime_ms: i64,
+    /// How far a successful rotation extends the session (it is activity).
+    pub lifetime: tessera_core::SessionLifetime,
 }

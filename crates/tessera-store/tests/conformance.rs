@@ -9,6 +9,7 @@ mod import_cases;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_core::SessionLifetime;
 use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tessera_store::{
@@ -297,8 +298,10 @@ fn policy(now_ms: i64) -> RefreshPolicy {
     RefreshPolicy {
         now_ms,
         grace_ms: 10_000,
-        idle_ms: 100_000,
-        max_lifetime_ms: 150_000,
+        lifetime: SessionLifetime {
+            idle_ms: 100_000,
+            max_lifetime_ms: 150_000,
+        },
     }
 }
 

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
+use tessera_core::{Password, PasswordVerdict, SessionLifetime, SessionToken, TokenDigest};
 use tessera_store::{
     NewRefreshToken, RefreshOutcome, RefreshPolicy, Session, SessionId, User, UserId,
 };
@@ -378,8 +378,10 @@ async fn refresh(
     let policy = RefreshPolicy {
         now_ms: state.clock().now_ms(),
         grace_ms: ms(s.refresh_grace),
-        idle_ms: ms(s.session_ttl),
-        max_lifetime_ms: ms(s.session_max_lifetime),
+        lifetime: SessionLifetime {
+            idle_ms: ms(s.session_ttl),
+            max_lifetime_ms: ms(s.session_max_lifetime),
+        },
     };
     let next = NewRefreshToken {
         id: new_id(),

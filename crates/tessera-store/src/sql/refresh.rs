@@ -83,7 +83,7 @@ macro_rules! impl_refresh_store {
                 successor: &$crate::NewRefreshToken,
                 policy: $crate::RefreshPolicy,
             ) -> $crate::Result<$crate::RefreshOutcome> {
-                use tessera_core::{PresentedCredential, RefreshDecision, SessionLifetime};
+                use tessera_core::{PresentedCredential, RefreshDecision};
                 use $crate::RefreshOutcome as O;
                 use $crate::sql::refresh as q;
                 let now = policy.now_ms;
@@ -143,11 +143,7 @@ macro_rules! impl_refresh_store {
                             .execute(&mut *tx)
                             .await
                             .map_err(map_err)?;
-                        let lifetime = SessionLifetime {
-                            idle_ms: policy.idle_ms,
-                            max_lifetime_ms: policy.max_lifetime_ms,
-                        };
-                        let expires = lifetime.extended_expiry(session.created_at, now);
+                        let expires = policy.lifetime.extended_expiry(session.created_at, now);
                         sqlx::query(q::SLIDE_SESSION)
                             .bind(expires)
                             .bind(now)
