@@ -38,7 +38,8 @@ fi
 
 # --- Python venv -----------------------------------------------------------------------
 REQS=(python/requirements.txt "$ROOT/examples/fastapi/requirements.txt")
-want="$(cat "${REQS[@]}" | sha256sum | cut -d' ' -f1)"
+# tessera-verify (clients/python) is installed from the tree: its sources are part of the hash
+want="$(cat "${REQS[@]}" "$ROOT"/clients/python/pyproject.toml "$ROOT"/clients/python/src/tessera_verify/*.py | sha256sum | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   section "python venv"
   if ! python3 -m venv .venv; then
@@ -50,7 +51,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)
       exit 1
     fi
   fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "${REQS[0]}" -r "${REQS[1]}"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "${REQS[0]}" -r "${REQS[1]}" "$ROOT/clients/python"
   echo "$want" >.venv/.requirements.sha256
 fi
 

@@ -98,6 +98,11 @@ pub(crate) struct ServeArgs {
     /// Polled every second so signed-out sessions' tokens stop working.
     #[arg(long, env = "TESSERA_REVOCATIONS_URL")]
     pub(crate) revocations_url: Option<String>,
+    /// The secret (≥ 32 bytes) that callers of the revocation feed present as a Bearer token.
+    /// On the auth server it lets them in (without it the feed answers 401); with --role api
+    /// it is what this process presents.
+    #[arg(long, env = "TESSERA_REVOCATIONS_SECRET", hide_env_values = true)]
+    pub(crate) revocations_secret: Option<String>,
     /// With --role api: least time between JWKS refetches caused by an unknown key id (keep
     /// it below the auth server's --key-activation-delay).
     #[arg(long, env = "TESSERA_JWKS_COOLDOWN", default_value = "30s", value_parser = parse_duration)]
@@ -127,6 +132,17 @@ pub(crate) struct ServeArgs {
     /// `0`: one fewer than the cores, at least one, so other requests keep a core.
     #[arg(long, env = "TESSERA_HASH_THREADS", default_value_t = 0)]
     pub(crate) hash_threads: usize,
+    /// Most connections open at once; at the bound the longest-idle one is closed to make
+    /// room. `0`: the process's open-file limit less a reserve, at most 1024.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = 0)]
+    pub(crate) max_connections: usize,
+    /// A connection with no request in flight for this long is closed.
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub(crate) idle_timeout: Duration,
+    /// Also serve cleartext HTTP/2 (prior knowledge). Off: a TLS-terminating proxy in front
+    /// speaks HTTP/1.1 to Tessera.
+    #[arg(long, env = "TESSERA_HTTP2", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) http2: bool,
     /// Database pool size.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8)]
     pub(crate) db_pool_size: u32,
@@ -196,6 +212,13 @@ impl ServeArgs {
             SignUpArg::Generic => SignUpResponse::Generic,
         };
         s.revocations_url = self.revocations_url;
+        s.revocations_secret = self.revocations_secret.map(|x| x.into_bytes().into());
+        s.idle_timeout = self.idle_timeout;
+        s.http2 = self.http2;
+        s.max_connections = match self.max_connections {
+            0 => connections_within_open_file_limit(),
+            n => n,
+        };
         s.jwks_cooldown = self.jwks_cooldown;
         s.key_activation_delay = self.key_activation_delay;
         s.session_ttl = self.session_ttl;
@@ -229,6 +252,31 @@ impl ServeArgs {
         }
         Ok(s)
     }
+}
+
+/// Descriptors kept back from connections: the database pool, log files, the listener.
+const DESCRIPTOR_RESERVE: usize = 64;
+
+/// The default connection bound: the soft open-file limit (from `/proc/self/limits`, where
+/// there is one) less [`DESCRIPTOR_RESERVE`], at most the server's default, at least 16.
+fn connections_within_open_file_limit() -> usize {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| soft_open_files(&text));
+    let default = tessera_server::settings::DEFAULT_MAX_CONNECTIONS;
+    limit.map_or(default, |n| {
+        n.saturating_sub(DESCRIPTOR_RESERVE).clamp(16, default)
+    })
+}
+
+/// The soft "Max open files" figure of a `/proc/<pid>/limits` text.
+fn soft_open_files(limits: &str) -> Option<usize> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Where the development secret lives: beside the SQLite file, or in the working directory.
@@ -289,6 +337,19 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("5y").is_err());
+    }
+
+    #[test]
+    fn the_open_file_limit_is_read_from_proc_limits() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units\n\
+                    Max cpu time              unlimited            unlimited            seconds\n\
+                    Max open files            256                  524288               files\n";
+        assert_eq!(soft_open_files(text), Some(256));
+        assert_eq!(
+            soft_open_files("Max open files unlimited unlimited files"),
+            None
+        );
+        assert_eq!(soft_open_files(""), None);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 /// Options whose value may be read from a file named by `<NAME>_FILE` / `<name>_file`.
-pub(crate) const FILE_BACKED: [&str; 3] = ["secret", "jwt_secret", "database_url"];
+pub(crate) const FILE_BACKED: [&str; 4] =
+    ["secret", "jwt_secret", "database_url", "revocations_secret"];
 
 /// The config file path: `--config <path>` / `--config=<path>` anywhere on the command
 /// line, else `TESSERA_CONFIG`.

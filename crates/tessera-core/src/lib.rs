@@ -12,6 +12,7 @@ pub mod id;
 pub mod lifecycle;
 pub mod password;
 pub mod task;
+pub mod text;
 pub mod timefmt;
 pub mod token;
 

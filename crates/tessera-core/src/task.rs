@@ -33,6 +33,10 @@ pub enum TaskFieldError {
     /// Title empty or only whitespace.
     #[error("title must not be empty")]
     TitleEmpty,
+    /// Title made only of invisible or bidirectional-control characters
+    /// (see [`crate::text`]).
+    #[error("title must contain a visible character")]
+    TitleInvisible,
     /// Title longer than 200 characters.
     #[error("title must be at most 200 characters")]
     TitleTooLong,
@@ -63,6 +67,9 @@ pub fn parse_title(raw: &str) -> Result<String, TaskFieldError> {
     let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if t.is_empty() {
         return Err(TaskFieldError::TitleEmpty);
+    }
+    if !crate::text::has_visible(t) {
+        return Err(TaskFieldError::TitleInvisible);
     }
     Ok(t.to_owned())
 }
@@ -108,6 +115,11 @@ mod tests {
             Err(TaskFieldError::ControlCharacter)
         );
         assert_eq!(parse_title("\u{feff} "), Err(TaskFieldError::TitleEmpty));
+        assert_eq!(
+            parse_title("\u{202e}\u{202e}"),
+            Err(TaskFieldError::TitleInvisible)
+        );
+        assert_eq!(parse_title("\u{202e}abc"), Ok("\u{202e}abc".into()));
         assert_eq!(
             parse_title(&format!(" {}", "x".repeat(200))),
             Err(TaskFieldError::TitleTooLong)

@@ -87,7 +87,13 @@ impl fmt::Debug for TokenDigest {
     }
 }
 
-/// Lower-case hex encoding.
+/// Whether two secrets are equal, in a time that depends on their lengths only.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    bool::from(a.ct_eq(b))
+}
+
+/// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

@@ -35,6 +35,7 @@ use tessera_core::Clock;
 use tessera_store::Store;
 use tokio::net::TcpListener;
 
+pub use crate::hashing::HashStats;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};
 pub use crate::state::AppState;
 
@@ -89,6 +90,7 @@ pub fn build_app(services: &Services) -> Router {
         metrics: services.metrics.clone(),
         store: services.store.clone(),
         clock: services.clock.clone(),
+        hashing: services.auth.as_ref().map(AppState::hash_stats),
     }));
     ops.extend(metrics_ops);
     let docs = openapi::routes();
@@ -105,6 +107,7 @@ pub fn build_app(services: &Services) -> Router {
         router,
         &services.settings.all_trusted_origins(),
         services.settings.request_timeout,
+        services.settings.http2,
     )
 }
 
@@ -169,6 +172,7 @@ struct MetricsState {
     metrics: Arc<metrics::Metrics>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    hashing: Option<Arc<HashStats>>,
 }
 
 /// `GET /metrics`.
@@ -205,6 +209,7 @@ async fn serve_metrics(State(m): State<MetricsState>) -> Response {
         active_sessions,
         keys,
         pool: Some(m.store.pool_stats()),
+        hashing: m.hashing.clone(),
     };
     (
         [(
@@ -382,10 +387,16 @@ impl Application {
             Role::Api(_) => {
                 // Another process ends sessions: learn about it from its revocation feed.
                 let feed = match settings.revocation_feed_url() {
-                    Some(url) => Some(
-                        tessera_verify::RevocationFeed::start(url, Duration::from_secs(1))
-                            .map_err(StartError::Verifier)?,
-                    ),
+                    Some(url) => {
+                        let mut feed = tessera_verify::RevocationFeed::builder(url)
+                            .interval(Duration::from_secs(1));
+                        if let Some(secret) = &settings.revocations_secret {
+                            feed = feed.bearer(
+                                String::from_utf8_lossy(secret.expose_secret()).into_owned(),
+                            );
+                        }
+                        Some(feed.start().map_err(StartError::Verifier)?)
+                    }
                     None => None,
                 };
                 let set = feed
@@ -462,8 +473,14 @@ impl Application {
             .clone()
             .map(|auth| tokio::spawn(maintain(auth, self.services.tasks.clone())));
         let app = build_app(&self.services);
-        let header_timeout = self.services.settings.header_timeout;
-        let result = serve::serve(self.listener, app, header_timeout, shutdown).await;
+        let settings = &self.services.settings;
+        let options = serve::ServeOptions {
+            header_timeout: settings.header_timeout,
+            idle_timeout: settings.idle_timeout,
+            max_connections: settings.max_connections,
+            http2: settings.http2,
+        };
+        let result = serve::serve(self.listener, app, &options, shutdown).await;
         self.services.store.close().await;
         if let Some(m) = maintenance {
             m.abort();

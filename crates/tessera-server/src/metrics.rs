@@ -39,6 +39,8 @@ pub struct Gauges {
     pub keys: Vec<(String, i64, bool)>,
     /// (connections open, of which idle).
     pub pool: Option<(u32, u32)>,
+    /// The password-hashing queue, when this process checks passwords.
+    pub hashing: Option<std::sync::Arc<crate::hashing::HashStats>>,
 }
 
 impl Metrics {
@@ -189,6 +191,26 @@ impl Metrics {
                 size.saturating_sub(idle)
             );
         }
+        if let Some(h) = &gauges.hashing {
+            out.push_str("# HELP tessera_password_hash_pending Password hashes queued or running.\n# TYPE tessera_password_hash_pending gauge\n");
+            let _ = writeln!(out, "tessera_password_hash_pending {}", h.pending());
+            out.push_str("# HELP tessera_password_hash_total Password hash jobs by outcome: run, shed (queue full: 503), abandoned (caller gone, skipped).\n# TYPE tessera_password_hash_total counter\n");
+            let _ = writeln!(
+                out,
+                "tessera_password_hash_total{{outcome=\"run\"}} {}",
+                h.completed()
+            );
+            let _ = writeln!(
+                out,
+                "tessera_password_hash_total{{outcome=\"shed\"}} {}",
+                h.shed()
+            );
+            let _ = writeln!(
+                out,
+                "tessera_password_hash_total{{outcome=\"abandoned\"}} {}",
+                h.abandoned()
+            );
+        }
         out
     }
 }
@@ -210,6 +232,7 @@ mod tests {
             active_sessions: Some(3),
             keys: vec![("k1".into(), 60, false)],
             pool: Some((4, 1)),
+            hashing: Some(std::sync::Arc::default()),
         });
         assert!(text.contains("tessera_http_requests_total{method=\"GET\",route=\"/api/{user_id}/tasks\",status=\"200\"} 2"));
         assert!(text.contains("tessera_http_request_duration_seconds_bucket{route=\"/api/{user_id}/tasks\",le=\"0.005\"} 1"));
@@ -219,5 +242,7 @@ mod tests {
         assert!(text.contains("tessera_rate_limited_total{rule=\"sign-in\"} 1"));
         assert!(text.contains("tessera_active_sessions 3"));
         assert!(text.contains("tessera_db_pool_connections{state=\"in_use\"} 3"));
+        assert!(text.contains("tessera_password_hash_pending 0"));
+        assert!(text.contains("tessera_password_hash_total{outcome=\"shed\"} 0"));
     }
 }

@@ -124,8 +124,18 @@ pub struct Settings {
     pub db_timeout: Duration,
     /// Whole-request timeout.
     pub request_timeout: Duration,
-    /// How long a client may take to send its request line and headers.
+    /// How long a new connection may take to send its first byte, and then its request
+    /// line and headers.
     pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (keep-alive and
+    /// HTTP/2 alike).
+    pub idle_timeout: Duration,
+    /// Most connections open at once; at the bound the longest-idle one is closed to make
+    /// room. Keep it below the process's open-file limit.
+    pub max_connections: usize,
+    /// Serve cleartext HTTP/2 (prior knowledge) beside HTTP/1.1. Off by default: behind a
+    /// TLS-terminating proxy nothing needs it.
+    pub http2: bool,
     /// Threads that hash passwords (each holds 19 MiB of Argon2 memory once used); more
     /// concurrent sign-ins queue. Default: one fewer than the cores, at least one.
     pub hash_concurrency: usize,
@@ -139,6 +149,10 @@ pub struct Settings {
     /// tokens of ended sessions stop working here too. Defaults to `/api/auth/revocations`
     /// beside the JWKS URL.
     pub revocations_url: Option<String>,
+    /// The bearer secret (≥ 32 bytes) that callers of `GET /api/auth/revocations` present;
+    /// with `Role::Api`, the one this process presents to its feed. Without it the auth
+    /// server's feed answers 401 to everyone.
+    pub revocations_secret: Option<SecretSlice<u8>>,
     /// With `Role::Api` and a JWKS URL: the least time between two refetches caused by an
     /// unknown key id. Keep it below the auth server's key activation delay.
     pub jwks_cooldown: Duration,
@@ -172,9 +186,16 @@ impl std::fmt::Debug for Settings {
             .field("db_timeout", &self.db_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("http2", &self.http2)
             .field("hash_concurrency", &self.hash_concurrency)
             .field("role", &self.role)
             .field("revocations_url", &self.revocation_feed_url())
+            .field(
+                "revocations_secret",
+                &self.revocations_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("jwks_cooldown", &self.jwks_cooldown)
             .field("rate_limits", &self.rate_limits)
             .field("sign_up_response", &self.sign_up_response)
@@ -206,6 +227,16 @@ pub enum SettingsError {
         "--jwt-alg HS256 needs --jwt-secret / TESSERA_JWT_SECRET of at least 32 bytes (got {0})"
     )]
     JwtSecretTooShort(usize),
+    /// The revocation feed's secret is too short.
+    #[error(
+        "--revocations-secret / TESSERA_REVOCATIONS_SECRET must be at least 32 bytes (got {0})"
+    )]
+    RevocationsSecretTooShort(usize),
+    /// A stand-alone tasks API would poll a feed without the secret it needs.
+    #[error(
+        "--role api follows the auth server's revocation feed: set --revocations-secret / TESSERA_REVOCATIONS_SECRET to the auth server's (or --revocations-url none when the issuer has no feed)"
+    )]
+    RevocationsSecretMissing,
     /// Not one of EdDSA, ES256, RS256, HS256.
     #[error("unknown JWT algorithm {0:?}: use EdDSA, ES256, RS256 or HS256")]
     UnknownAlgorithm(String),
@@ -220,7 +251,14 @@ pub enum SettingsError {
     /// A duration outside its allowed range.
     #[error("{0}")]
     BadDuration(String),
+    /// Another setting outside its allowed range.
+    #[error("{0}")]
+    BadSetting(String),
 }
+
+/// Connections served at once unless configured (the CLI lowers it to fit the process's
+/// open-file limit).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 impl Settings {
     /// Defaults for a developer laptop, with the given secret.
@@ -248,11 +286,15 @@ impl Settings {
             db_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            http2: false,
             hash_concurrency: crate::hashing::default_hash_threads(),
             role: Role::All,
             rate_limits: crate::http::rate_limit::RateLimits::default(),
             sign_up_response: SignUpResponse::Reveal,
             revocations_url: None,
+            revocations_secret: None,
             jwks_cooldown: Duration::from_secs(30),
         }
     }
@@ -271,6 +313,19 @@ impl Settings {
             if n < 32 {
                 return Err(SettingsError::JwtSecretTooShort(n));
             }
+        }
+        if let Some(secret) = &self.revocations_secret {
+            let n = secret.expose_secret().len();
+            if n < 32 {
+                return Err(SettingsError::RevocationsSecretTooShort(n));
+            }
+        } else if matches!(self.role, Role::Api(_)) && self.revocation_feed_url().is_some() {
+            return Err(SettingsError::RevocationsSecretMissing);
+        }
+        if self.max_connections == 0 {
+            return Err(SettingsError::BadSetting(
+                "--max-connections must be at least 1".into(),
+            ));
         }
         origin_of(&self.base_url)
             .ok_or_else(|| SettingsError::BadBaseUrl(self.base_url.clone()))?;

@@ -54,7 +54,10 @@ impl AppState {
     ) -> std::io::Result<Self> {
         let cookies = CookieSigner::new(settings.secret.expose_secret());
         let trusted_origins = settings.all_trusted_origins();
-        let hashing = crate::hashing::HashPool::new(settings.hash_concurrency)?;
+        // A check that would wait more than half the request timeout is refused (503): the
+        // rest of the request, the hash itself included, must fit too.
+        let hashing =
+            crate::hashing::HashPool::new(settings.hash_concurrency, settings.request_timeout / 2)?;
         let refresh_keys = crate::sessions::RefreshKeys::derive(settings.secret.expose_secret());
         let limiter =
             crate::http::rate_limit::RateLimiter::new(settings.rate_limits.clone(), clock.clone());
@@ -192,6 +195,11 @@ impl AppState {
         self.0.revoked.replace_all(ids.into_iter().chain(recent));
     }
 
+    /// The password-hashing queue's counters.
+    pub fn hash_stats(&self) -> Arc<crate::hashing::HashStats> {
+        self.0.hashing.stats()
+    }
+
     /// Hashes a new password on a hashing thread.
     pub async fn hash_password(&self, password: Password) -> Result<String, ApiError> {
         let hasher = self.0.hasher.clone();
@@ -199,7 +207,7 @@ impl AppState {
             .hashing
             .run(move |memory| hasher.hash_with(&password, memory))
             .await
-            .ok_or_else(|| ApiError::internal(&"password hashing failed"))
+            .map_err(refused)
     }
 
     /// Checks a password on a hashing thread; with no stored hash, spends the same time on
@@ -220,6 +228,14 @@ impl AppState {
                 }
             })
             .await
-            .ok_or_else(|| ApiError::internal(&"password check failed"))
+            .map_err(refused)
+    }
+}
+
+/// A hashing job that did not run: 503 with `Retry-After` when the queue is full.
+fn refused(why: crate::hashing::HashRefused) -> ApiError {
+    match why {
+        crate::hashing::HashRefused::Busy(wait) => ApiError::overloaded(wait.as_secs().max(1)),
+        crate::hashing::HashRefused::Failed => ApiError::internal(&"password hashing failed"),
     }
 }

@@ -113,6 +113,15 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Sessions revoked at or after `since_ms` (id, revoked_at), for revocation feeds.
     async fn revoked_sessions_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>>;
+
+    /// Up to `limit` sessions revoked after the position (`after_ms`, `after_id`), in
+    /// (revoked_at, id) order: one page of the revocation feed.
+    async fn revoked_sessions_after(
+        &self,
+        after_ms: i64,
+        after_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>>;
 }
 
 /// Refresh credentials: the rotating secrets of sessions without a session token.

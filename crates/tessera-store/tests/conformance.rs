@@ -178,6 +178,36 @@ async fn sessions_live_until_revoked(s: &dyn Store) {
     assert_eq!(s.purge_sessions(25_000).await.unwrap(), 3);
 }
 
+async fn revoked_sessions_come_in_pages(s: &dyn Store) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    for (id, at) in [("sb", 3_000), ("sa", 3_000), ("sc", 1_000), ("sd", 5_000)] {
+        s.create_session(&new_session(id, "u1", &format!("d-{id}")))
+            .await
+            .unwrap();
+        assert!(s.revoke_session(id, at).await.unwrap());
+    }
+    s.create_session(&new_session("live", "u1", "d-live"))
+        .await
+        .unwrap();
+    let page = s.revoked_sessions_after(0, "", 2).await.unwrap();
+    assert_eq!(page, vec![("sc".into(), 1_000), ("sa".into(), 3_000)]);
+    // the next page starts after (3000, "sa"): its equal-time sibling is not skipped
+    let page = s.revoked_sessions_after(3_000, "sa", 2).await.unwrap();
+    assert_eq!(page, vec![("sb".into(), 3_000), ("sd".into(), 5_000)]);
+    assert!(
+        s.revoked_sessions_after(5_000, "sd", 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.revoked_sessions_after(3_000, "", 10).await.unwrap().len(),
+        3
+    );
+}
+
 fn key(generation: i64, kid: &str, at: i64) -> SigningKeyRow {
     SigningKeyRow {
         kid: kid.into(),
@@ -571,6 +601,13 @@ macro_rules! conformance {
                     return;
                 };
                 super::disabling_and_deleting_users_end_their_sessions(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn revoked_sessions_come_in_pages() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::revoked_sessions_come_in_pages(&*f.store).await;
             }
             #[tokio::test]
             async fn tasks_are_scoped_to_their_owner() {

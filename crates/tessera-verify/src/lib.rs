@@ -153,7 +153,7 @@ pub use error::{ConfigError, VerifyError};
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, AuthUser, MaybeAuthUser, OwnerOf, USER_ID_PARAM};
 #[cfg(feature = "remote-jwks")]
-pub use feed::RevocationFeed;
+pub use feed::{RevocationFeed, RevocationFeedBuilder};
 pub use jws::MAX_TOKEN_LEN;
 pub use keys::{Algorithm, Jwk, JwkSet, KeySetHandle};
 pub use revocation::{RevocationCheck, RevokedSessions};

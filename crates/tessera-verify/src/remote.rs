@@ -160,6 +160,7 @@ impl RemoteJwks {
         let body = get_bounded(
             &self.client,
             &self.config.url,
+            None,
             self.config.max_bytes,
             self.config.http_timeout,
         )
@@ -204,15 +205,18 @@ impl RemoteJwks {
 pub(crate) async fn get_bounded(
     client: &reqwest::Client,
     url: &str,
+    bearer: Option<&str>,
     max: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, FetchError> {
     let work = async {
-        let mut response = client
+        let mut request = client
             .get(url)
-            .header(http::header::ACCEPT, "application/json")
-            .send()
-            .await?;
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let mut response = request.send().await?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status()));
         }

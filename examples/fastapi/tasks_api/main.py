@@ -8,12 +8,17 @@ Run it against a Tessera server (see README.md):
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from tessera_verify import Claims
+from tessera_verify.fastapi import install
 
-from .auth import ApiError, Settings, TokenVerifier, User, owner
+from .auth import Settings, build, owner
 from .store import TaskStore
 
 
@@ -23,13 +28,18 @@ class NewTask(BaseModel):
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="Tasks API (FastAPI + Tessera)")
-    app.state.verifier = TokenVerifier(settings or Settings.from_env())
-    app.state.store = TaskStore()
+    verifier, feed = build(settings or Settings.from_env())
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, e: ApiError) -> JSONResponse:
-        return JSONResponse({"message": e.message, "code": e.code}, status_code=e.status, headers=e.headers)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if feed is not None:
+            feed.close()
+
+    app = FastAPI(title="Tasks API (FastAPI + Tessera)", lifespan=lifespan)
+    install(app, verifier)
+    app.state.store = TaskStore()
+    app.state.revocation_feed = feed
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError) -> JSONResponse:
@@ -38,12 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"message": f"[{where}] {first['msg']}", "code": "VALIDATION_ERROR"}, status_code=400)
 
     @app.get("/api/{user_id}/tasks")
-    def list_tasks(request: Request, user: User = Depends(owner)) -> list[dict]:
-        return request.app.state.store.list(user.id)
+    def list_tasks(request: Request, user: Claims = Depends(owner)) -> list[dict]:
+        return request.app.state.store.list(user.sub)
 
     @app.post("/api/{user_id}/tasks", status_code=201)
-    def create_task(task: NewTask, request: Request, user: User = Depends(owner)) -> dict:
+    def create_task(task: NewTask, request: Request, user: Claims = Depends(owner)) -> dict:
         # the owner is the token's subject, whatever the body says
-        return request.app.state.store.add(user.id, task.title, task.description)
+        return request.app.state.store.add(user.sub, task.title, task.description)
 
     return app

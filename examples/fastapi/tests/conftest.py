@@ -22,6 +22,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 REPO = Path(__file__).resolve().parents[3]
 ISSUER = "http://tessera.test:8080"
 HS_SECRET = "a-shared-secret-of-at-least-32-bytes!!"
+# The feed secret travels as an environment variable so that a server without the option
+# (before the cursor protocol) still starts; the feed is then open and the secret unused.
+REVOCATIONS_SECRET = "fastapi-example-revocations-secret-0123456789"
+SERVER_ENV = {
+    "TESSERA_SECRET": "fastapi-example-server-secret-0123456789abcdef",
+    "TESSERA_REVOCATIONS_SECRET": REVOCATIONS_SECRET,
+}
 
 
 class Keys:
@@ -128,6 +135,7 @@ def tessera_factory():
         pytest.fail(f"no tessera binary at {binary}: build it (cargo build -p tessera-cli) or set TESSERA_BIN")
     procs: list[subprocess.Popen] = []
     tmp = tempfile.TemporaryDirectory(prefix="tessera-fastapi-")
+    databases: dict[str, str] = {}
 
     def make(*args: str) -> str:
         port = free_port()
@@ -135,15 +143,18 @@ def tessera_factory():
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [binary, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", f"sqlite://{tmp.name}/{port}.db", *args],
-                env={**os.environ, "TESSERA_SECRET": "fastapi-example-server-secret-0123456789abcdef"},
+                env={**os.environ, **SERVER_ENV},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/healthz", proc, log)
+        databases[base] = f"sqlite://{tmp.name}/{port}.db"
         return base
 
+    make.binary = binary  # type: ignore[attr-defined]
+    make.databases = databases  # type: ignore[attr-defined]
     yield make
     for p in procs:
         stop(p)

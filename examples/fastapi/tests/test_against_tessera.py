@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from tasks_api.auth import Settings
 from tasks_api.main import create_app
 
-from conftest import free_port, stop, wait_for
+from conftest import REVOCATIONS_SECRET, SERVER_ENV, free_port, stop, wait_for
 
 HERE = Path(__file__).resolve().parents[1]
 JWT_SECRET = "fastapi-example-hs256-secret-0123456789abcdef"
@@ -37,6 +37,12 @@ def call(method: str, url: str, body: dict | None = None, headers: dict | None =
 
 def sign_up_and_get_token(base: str, name: str) -> tuple[str, str]:
     """Signs up at Tessera over HTTP and fetches an access token: (user id, JWT)."""
+    user, _, token = sign_up(base, name)
+    return user, token
+
+
+def sign_up(base: str, name: str) -> tuple[str, str, str]:
+    """(user id, session token, access token)."""
     email = f"{name.lower()}-{uuid.uuid4().hex[:12]}@example.com"
     status, _, body = call(
         "POST",
@@ -45,9 +51,32 @@ def sign_up_and_get_token(base: str, name: str) -> tuple[str, str]:
         {"origin": base},
     )
     assert status == 200, body
-    status, _, token = call("GET", f"{base}/api/auth/token", headers={"authorization": f"Bearer {body['token']}"})
+    return body["user"]["id"], body["token"], access_token(base, body["token"])
+
+
+def access_token(base: str, session: str) -> str:
+    status, _, token = call("GET", f"{base}/api/auth/token", headers={"authorization": f"Bearer {session}"})
     assert status == 200, token
-    return body["user"]["id"], token["token"]
+    return token["token"]
+
+
+def kid_of(token: str) -> str:
+    import base64
+
+    header = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def wait_until(predicate, timeout: float, step: float = 0.05) -> float:
+    """Seconds until `predicate()` held; fails after `timeout`."""
+    import time
+
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(step)
+    return time.monotonic() - start
 
 
 def bearer(token: str) -> dict:
@@ -125,3 +154,47 @@ def test_uvicorn_as_the_readme_says(eddsa_tessera, tmp_path):
         assert body == {"message": "Unauthorized", "code": "UNAUTHORIZED"}
     finally:
         stop(proc)
+
+
+def test_signed_out_sessions_are_refused_within_the_feed_interval(eddsa_tessera):
+    """Sign out at Tessera: the backend, following the revocation feed, refuses the session's
+    still-unexpired access token within about one polling interval (here 0.2 s)."""
+    base = eddsa_tessera
+    user, session, token = sign_up(base, "Erin")
+    settings = Settings(issuer=base, audience=base, jwks_url=f"{base}/api/auth/jwks",
+                        revocations_secret=REVOCATIONS_SECRET, revocations_interval=0.2)
+    with TestClient(create_app(settings)) as client:
+        assert client.app.state.revocation_feed.wait_ready(10), "the feed never answered"
+        assert client.get(f"/api/{user}/tasks", headers=bearer(token)).status_code == 200
+        status, _, body = call("POST", f"{base}/api/auth/sign-out", {}, {**bearer(session), "origin": base})
+        assert status == 200, body
+
+        def refused() -> bool:
+            return client.get(f"/api/{user}/tasks", headers=bearer(token)).status_code == 401
+
+        took = wait_until(refused, timeout=5)
+        assert took < 3, f"refused only after {took:.1f} s"
+        res = client.get(f"/api/{user}/tasks", headers=bearer(token))
+        assert res.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_key_rotated_from_the_cli_is_picked_up_without_restart(tessera_factory):
+    # a rotated key is published at once and signs after the activation delay (60 s by default)
+    base = tessera_factory("--key-activation-delay", "2s")
+    user, session, old = sign_up(base, "Frank")
+    client = TestClient(create_app(Settings(issuer=base, audience=base, jwks_url=f"{base}/api/auth/jwks", jwks_cooldown=0.5)))
+    assert client.get(f"/api/{user}/tasks", headers=bearer(old)).status_code == 200
+
+    rotate = subprocess.run(
+        [tessera_factory.binary, "keys", "rotate", "--database-url", tessera_factory.databases[base]],
+        env={**os.environ, **SERVER_ENV}, capture_output=True, text=True, timeout=60,
+    )
+    assert rotate.returncode == 0, rotate.stderr
+    # the running server reloads its keys (about once a second) and signs with the new one
+    fresh: list[str] = []
+    wait_until(lambda: kid_of(fresh.append(access_token(base, session)) or fresh[-1]) != kid_of(old), timeout=10, step=0.2)
+    new = fresh[-1]
+    # the backend meets an unknown kid, refetches the JWKS (after its cooldown) and accepts it
+    wait_until(lambda: client.get(f"/api/{user}/tasks", headers=bearer(new)).status_code == 200, timeout=10, step=0.2)
+    # tokens of the previous key keep working until they expire
+    assert client.get(f"/api/{user}/tasks", headers=bearer(old)).status_code == 200

@@ -133,3 +133,52 @@ async fn signing_out_stops_access_tokens_on_a_separate_api_within_two_seconds() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Issue #20's reproduction: with 256 descriptors, 300 silent sockets used to stop /healthz
+/// and fill the log with an "accept failed" line every 50 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_descriptors_leaves_healthz_answering_and_the_log_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    // a connection bound above the descriptor limit, so the limit is what runs out
+    let server = start_with_open_file_limit(
+        dir.path(),
+        "fd.db",
+        &["--max-connections", "1000"],
+        256,
+        log,
+    )
+    .await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        match tokio::net::TcpStream::connect(&address).await {
+            Ok(s) => silent.push(s),
+            Err(e) => panic!("the kernel refused a connection: {e}"),
+        }
+    }
+    // give the accept loop a few seconds at the limit
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let res = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .expect("healthz answers while silent sockets hold every descriptor");
+    assert_eq!(res.status(), 200);
+    eprintln!(
+        "healthz with 300 silent sockets and 256 descriptors: {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+    drop(server);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines = text.lines().filter(|l| l.contains("accept failed")).count();
+    assert!(lines >= 1, "the condition is reported: {text}");
+    assert!(lines <= 2, "at most one line per 10 s, got {lines}: {text}");
+}

@@ -38,11 +38,43 @@ pub(crate) async fn start(dir: &Path, db: &str, args: &[&str]) -> Server {
     start_with_url(dir, &format!("sqlite://{}", dir.join(db).display()), args).await
 }
 
+/// The feed secret every test server gets, so split-role tests follow the real feed.
+pub(crate) const FEED_SECRET: &str = "revocation-feed-secret-0123456789abcdef";
+
 /// Starts `tessera serve` on a database URL (SQLite or PostgreSQL).
 pub(crate) async fn start_with_url(dir: &Path, database_url: &str, args: &[&str]) -> Server {
+    let cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    spawn_ready(cmd, dir, database_url, args, Stdio::inherit()).await
+}
+
+/// Starts `tessera serve` with its open-file limit lowered to `nofile` (through the shell's
+/// `ulimit`), its log going to `log`.
+pub(crate) async fn start_with_open_file_limit(
+    dir: &Path,
+    db: &str,
+    args: &[&str],
+    nofile: u32,
+    log: std::fs::File,
+) -> Server {
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        &format!("ulimit -n {nofile} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_tessera"),
+    ]);
+    let url = format!("sqlite://{}", dir.join(db).display());
+    spawn_ready(cmd, dir, &url, args, Stdio::from(log)).await
+}
+
+async fn spawn_ready(
+    mut cmd: Command,
+    dir: &Path,
+    database_url: &str,
+    args: &[&str],
+    stderr: Stdio,
+) -> Server {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.arg("serve")
         .args(["--bind", &format!("127.0.0.1:{port}")]);
     // Instances behind one load balancer share a public base URL; otherwise each is its own.
@@ -53,10 +85,11 @@ pub(crate) async fn start_with_url(dir: &Path, database_url: &str, args: &[&str]
         .args(["--database-url", database_url])
         .args(args)
         .env("TESSERA_SECRET", SECRET)
+        .env("TESSERA_REVOCATIONS_SECRET", FEED_SECRET)
         .env("TESSERA_LOG", "warn")
         .current_dir(dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let server = Server { child, base };

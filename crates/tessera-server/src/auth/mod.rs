@@ -279,6 +279,13 @@ fn parse_name(fields: &Fields) -> ApiResult<String> {
             "[body.name] Invalid input: control characters are not allowed",
         ));
     }
+    // Better Auth accepts an empty name; one made only of invisible or bidirectional-control
+    // characters would show as nothing (or flip the text around it) on the sessions page.
+    if !name.is_empty() && !tessera_core::text::has_visible(name) {
+        return Err(ApiError::validation(
+            "[body.name] Invalid input: the name must contain a visible character",
+        ));
+    }
     Ok(name.to_owned())
 }
 

@@ -89,6 +89,17 @@ impl ApiError {
         e
     }
 
+    /// 503 with `Retry-After`: too much work queued (password checks) to answer in time.
+    pub fn overloaded(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_BUSY",
+            "The server is busy. Please try again shortly.",
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
     /// 500 after logging the cause; the client learns nothing about it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");

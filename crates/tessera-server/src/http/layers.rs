@@ -1,6 +1,6 @@
 //! Layers every response passes through: security headers, CORS for trusted origins only,
-//! request ids and one log line per request, a request timeout, panic containment and the
-//! body limit.
+//! request ids and one log line per request, a request timeout, panic containment, the
+//! body limit and (with HTTP/2 on) the header-count limit.
 
 use std::time::Duration;
 
@@ -14,9 +14,15 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::body::MAX_BODY_BYTES;
 use super::error::ApiError;
+use crate::serve::MAX_HEADERS;
 
 /// Wraps the application router in the standard layers.
-pub fn apply(router: Router, trusted_origins: &[String], request_timeout: Duration) -> Router {
+pub fn apply(
+    router: Router,
+    trusted_origins: &[String],
+    request_timeout: Duration,
+    http2: bool,
+) -> Router {
     let origins: Vec<HeaderValue> = trusted_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
@@ -55,7 +61,7 @@ pub fn apply(router: Router, trusted_origins: &[String], request_timeout: Durati
             HeaderValue::from_static(value),
         ));
     }
-    router
+    let mut router = router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
@@ -65,7 +71,28 @@ pub fn apply(router: Router, trusted_origins: &[String], request_timeout: Durati
                 use axum::response::IntoResponse as _;
                 ApiError::internal(&"a handler panicked").into_response()
             },
-        ))
-        // outermost: sees the final status of every request, panics and timeouts included
-        .layer(axum::middleware::from_fn(super::access_log::log_request))
+        ));
+    if http2 {
+        // hyper bounds an HTTP/1 head's header count itself; for HTTP/2 it bounds only bytes
+        router = router.layer(axum::middleware::from_fn(limit_header_count));
+    }
+    // outermost: sees the final status of every request, panics and timeouts included
+    router.layer(axum::middleware::from_fn(super::access_log::log_request))
+}
+
+/// 431 for more than [`MAX_HEADERS`] header fields, as HTTP/1 answers in hyper.
+async fn limit_header_count(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if req.headers().len() > MAX_HEADERS {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+            "Too many request headers.",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }

@@ -84,26 +84,45 @@ pub fn check(
 }
 
 /// `callbackURL` must be a same-site relative path or an absolute URL on a trusted origin.
+///
+/// A relative path is refused when it could leave the site once a browser or a frontend
+/// resolves it: it must start with one `/`, and its path (before `?` or `#`) may hold no
+/// empty segment (`//`), no dot segment (`.` or `..`, percent-encoded or not), no
+/// backslash and no encoded slash or backslash — `/.//evil.com` and `/..//evil.com` stay
+/// same-origin in a browser, but a frontend that normalises the path and redirects to it
+/// would land on `//evil.com`. Control characters are refused anywhere.
 pub fn check_callback_url(url: &str, trusted: &[String]) -> Result<(), ApiError> {
     let bad = || ApiError::forbidden("INVALID_CALLBACK_URL", "Invalid callbackURL");
+    if url.chars().any(char::is_control) {
+        return Err(bad());
+    }
     if url.starts_with('/') {
-        let lower = url.to_ascii_lowercase();
-        if url.starts_with("//")
-            || url.starts_with("/\\")
-            || lower.starts_with("/%2f")
-            || lower.starts_with("/%5c")
-        {
-            return Err(bad());
-        }
-        if url.chars().any(|c| c.is_control()) {
-            return Err(bad());
-        }
-        return Ok(());
+        return if safe_relative_path(url) {
+            Ok(())
+        } else {
+            Err(bad())
+        };
     }
     match origin_of(url) {
         Some(o) if trusted.contains(&o) => Ok(()),
         _ => Err(bad()),
     }
+}
+
+/// See [`check_callback_url`].
+fn safe_relative_path(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let lower = path.to_ascii_lowercase();
+    if lower.contains('\\') || lower.contains("%2f") || lower.contains("%5c") {
+        return false;
+    }
+    // the first segment is the empty one before the leading '/'
+    path.split('/').skip(1).enumerate().all(|(i, segment)| {
+        let last = i + 1 == path.split('/').count() - 1;
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        // a trailing slash leaves one empty last segment, which is harmless
+        (!segment.is_empty() || last) && decoded != "." && decoded != ".."
+    })
 }
 
 #[cfg(test)]
@@ -245,8 +264,26 @@ mod tests {
             "https://evil.test/",
             "javascript:alert(1)",
             "evil",
+            "/.//evil.test",
+            "/..//evil.test",
+            "/%2e%2e//evil.test",
+            "/a/../..//evil.test",
+            "/a//b",
+            "/a/%2e/b",
+            "/a\\b",
+            "/x%5cevil",
+            "/ok\u{7}",
         ] {
             assert!(check_callback_url(bad, &t).is_err(), "{bad}");
+        }
+        for good in [
+            "/",
+            "/a/",
+            "/a/b?next=//x&y=../z",
+            "/a#//frag",
+            "/a.b/c..d/.e",
+        ] {
+            assert!(check_callback_url(good, &t).is_ok(), "{good}");
         }
     }
 }

@@ -82,6 +82,8 @@ pub enum Auth {
     OptionalSession,
     /// An access token (JWT) whose `sub` is the path's `{user_id}`.
     AccessToken,
+    /// A secret shared with the services that call it (`Authorization: Bearer`).
+    ServiceSecret,
 }
 
 /// The documentation of one (method, path).
@@ -178,10 +180,11 @@ impl Operation {
                 json!([{ "sessionCookie": [] }, { "sessionBearer": [] }, {}])
             }
             Auth::AccessToken => json!([{ "accessToken": [] }]),
+            Auth::ServiceSecret => json!([{ "serviceSecret": [] }]),
         };
         self.fields.insert("security".into(), security);
         match auth {
-            Auth::Session => self.error(401, &["UNAUTHORIZED"]),
+            Auth::Session | Auth::ServiceSecret => self.error(401, &["UNAUTHORIZED"]),
             Auth::AccessToken => self
                 .error(400, &["INVALID_REQUEST"])
                 .error(401, &["UNAUTHORIZED", "INVALID_TOKEN"])

@@ -67,12 +67,16 @@ const NO_CONTROL: &str = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-
 const DESCRIPTION_PATTERN: &str =
     "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
 
+/// A character that shows (`tessera_core::text`), as far as a pattern without the `u` flag
+/// can say: not whitespace, not a control character, not a basic-plane invisible one.
+const VISIBLE: &str = "[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufff8]";
+
 /// A task title: 1 to 200 characters and no control characters as sent; stored trimmed.
 fn title() -> Value {
     json!({
         "type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS,
-        "pattern": format!("^{NO_CONTROL}*\\S{NO_CONTROL}*$"),
-        "description": "1 to 200 characters and no control characters as sent, not only whitespace; stored trimmed",
+        "pattern": format!("^{NO_CONTROL}*{VISIBLE}{NO_CONTROL}*$"),
+        "description": "1 to 200 characters and no control characters as sent, with at least one visible character (not only whitespace, invisible or bidirectional-control characters); stored trimmed",
     })
 }
 
@@ -107,6 +111,12 @@ pub fn security_schemes() -> Value {
             "bearerFormat": "JWT",
             "description": "An access token from `GET /api/auth/token`, the `set-auth-jwt` \
     header of get-session, or `/api/auth/refresh`. Verified against `/api/auth/jwks`.",
+        },
+        "serviceSecret": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A secret shared with the services that follow the revocation feed \
+    (`--revocations-secret`).",
         },
     })
 }
@@ -233,7 +243,7 @@ pub fn components() -> Value {
             "type": "object",
             "required": ["name", "email", "password"],
             "properties": {
-                "name": { "type": "string", "maxLength": MAX_NAME_CHARS, "description": "No control characters" },
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS, "description": "No control characters; if not empty, at least one visible character (not only whitespace, invisible or bidirectional-control characters)" },
                 "email": { "type": "string", "format": "email", "maxLength": 254 },
                 "password": password,
                 "image": { "type": ["string", "null"], "maxLength": MAX_IMAGE_LEN },
@@ -334,11 +344,13 @@ pub fn components() -> Value {
         },
         "Revocations": {
             "type": "object",
-            "required": ["sessions", "window_seconds"],
+            "required": ["sessions", "window_seconds", "cursor", "more"],
             "properties": {
-                "sessions": { "type": "array", "items": { "type": "string" }, "description": "Ids \
-    of sessions ended within the window" },
+                "sessions": { "type": "array", "items": { "type": "string" }, "maxItems": 1000, "description": "Ids \
+    of sessions ended within the window, oldest first" },
                 "window_seconds": { "type": "integer" },
+                "cursor": { "type": "string", "description": "Pass as `since` on the next call" },
+                "more": { "type": "boolean", "description": "More ids are waiting: call again at once" },
             },
         },
         "StatusTrue": {

@@ -14,9 +14,10 @@
 pub mod refresh;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::{Password, PasswordVerdict, SessionLifetime, SessionToken, TokenDigest};
@@ -121,9 +122,11 @@ pub fn routes() -> Routes<AppState> {
         .add(
             Operation::get("/revocations", "getRevocations", "Recently ended sessions")
                 .tag(TAG)
-                .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services.")
-                .auth(Auth::None)
+                .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services: at most 1000 per answer, oldest first. Call without `since` for everything in the window, then with the answer's `cursor`; `more: true` means call again at once. Ids may repeat across answers. Only for callers holding the feed secret (`--revocations-secret`).")
+                .auth(Auth::ServiceSecret)
+                .query("since", json!({ "type": "string", "maxLength": 300 }), "The `cursor` of the previous answer")
                 .ok(200, "Revocations", "The revocation feed")
+                .error(400, &["INVALID_CURSOR"])
                 .uses_database(),
             revocations,
         )
@@ -420,22 +423,97 @@ async fn refresh(
         .into_response())
 }
 
-/// `GET /api/auth/revocations`: ids of sessions ended recently enough that their access
-/// tokens could still be unexpired. Separate services poll it (tessera-verify's revocation
-/// feed) to refuse those tokens within seconds. Session ids are not secrets.
-async fn revocations(State(state): State<AppState>) -> ApiResult<Response> {
+/// Most session ids in one answer of the revocation feed.
+pub const FEED_PAGE: u32 = 1000;
+/// How far a caught-up cursor reaches back: revocations written by another instance (or
+/// committed late) with a slightly earlier time are still seen. Ids may repeat; callers
+/// keep a set.
+const FEED_OVERLAP_MS: i64 = 5_000;
+
+/// `GET /api/auth/revocations[?since=cursor]`: ids of sessions ended recently enough that
+/// their access tokens could still be unexpired, for services that verify tokens. Only
+/// callers holding the feed secret (`Authorization: Bearer`, compared in constant time)
+/// are answered; at most [`FEED_PAGE`] ids per answer, oldest first, with a `cursor` for
+/// the next call and `more: true` when the next call should come at once.
+async fn revocations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::as_bytes);
+    let allowed = match (&state.settings().revocations_secret, presented) {
+        (Some(secret), Some(given)) => {
+            tessera_core::token::constant_time_eq(secret.expose_secret(), given)
+        }
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::unauthorized());
+    }
     let window = state.settings().access_token_ttl + std::time::Duration::from_secs(60);
-    let since = state.clock().now_ms().saturating_sub(ms(window));
-    let ids: Vec<String> = state
+    let oldest = state.clock().now_ms().saturating_sub(ms(window));
+    let (after_ms, after_id) = match feed_cursor(query.as_deref())? {
+        Some((at, id)) if at >= oldest => (at, id),
+        _ => (oldest.saturating_sub(1), String::new()),
+    };
+    let page = state
         .store()
-        .revoked_sessions_since(since)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+        .revoked_sessions_after(after_ms, &after_id, FEED_PAGE + 1)
+        .await?;
+    let more = page.len() > FEED_PAGE as usize;
+    let page = &page[..page.len().min(FEED_PAGE as usize)];
+    let cursor = match page.last() {
+        // more to read: continue exactly after the last id sent
+        Some((id, at)) if more => format!("{at}:{id}"),
+        // caught up: next time, look a little way back again
+        Some((_, at)) => format!("{}:", at.saturating_sub(FEED_OVERLAP_MS)),
+        None => format!("{after_ms}:{after_id}"),
+    };
+    let ids: Vec<&str> = page.iter().map(|(id, _)| id.as_str()).collect();
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({ "sessions": ids, "window_seconds": window.as_secs() })),
+        Json(json!({
+            "sessions": ids,
+            "window_seconds": window.as_secs(),
+            "cursor": cursor,
+            "more": more,
+        })),
     )
         .into_response())
+}
+
+/// `since=<ms>:<id>` (as the previous answer's `cursor`, percent-encoded or not).
+fn feed_cursor(query: Option<&str>) -> ApiResult<Option<(i64, String)>> {
+    let Some(query) = query else {
+        return Ok(None);
+    };
+    let mut since = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key == "since" {
+            if since.is_some() {
+                return Err(invalid_cursor());
+            }
+            since = Some(value.into_owned());
+        }
+    }
+    let Some(since) = since else {
+        return Ok(None);
+    };
+    let (at, id) = since.split_once(':').ok_or_else(invalid_cursor)?;
+    let at: i64 = at.parse().map_err(|_| invalid_cursor())?;
+    if at < 0 || id.len() > 256 || id.chars().any(char::is_control) {
+        return Err(invalid_cursor());
+    }
+    Ok(Some((at, id.to_owned())))
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::bad_request(
+        "INVALID_CURSOR",
+        "since must be a cursor from an earlier answer",
+    )
 }

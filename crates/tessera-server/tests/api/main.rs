@@ -26,6 +26,7 @@ mod origin;
 mod passwords;
 mod persistence;
 mod refresh;
+mod resources;
 mod routing;
 mod security;
 mod session_management;

@@ -327,14 +327,18 @@ async fn change_password_errors_use_better_auths_codes() {
 
 #[tokio::test]
 async fn the_revocation_feed_lists_recently_ended_sessions_only() {
-    let app = spawn_app().await;
+    let app =
+        spawn_app_with(|s| s.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into()))
+            .await;
     let me = app.signed_up_user().await;
     let sid = app.session_json(&me.by_bearer()).await["session"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let feed = |app: &TestApp| {
-        let rb = app.request(Method::GET, "/api/auth/revocations");
+        let rb = app
+            .request(Method::GET, "/api/auth/revocations")
+            .bearer_auth(FEED_SECRET);
         async move { rb.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     assert_eq!(feed(&app).await["sessions"], json!([]));

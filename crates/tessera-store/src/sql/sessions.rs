@@ -81,6 +81,10 @@ pub(crate) const PURGE: &str = "DELETE FROM sessions WHERE expires_at < $1 OR re
 pub(crate) const REVOKED_SINCE: &str =
     "SELECT id, revoked_at FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at";
 
+pub(crate) const REVOKED_AFTER: &str = "SELECT id, revoked_at FROM sessions \
+     WHERE revoked_at > $1 OR (revoked_at = $1 AND id > $2) \
+     ORDER BY revoked_at, id LIMIT $3";
+
 /// Implements [`crate::SessionStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_session_store {
     ($store:ty) => {
@@ -229,6 +233,21 @@ macro_rules! impl_session_store {
             ) -> $crate::Result<Vec<(String, i64)>> {
                 sqlx::query_as($crate::sql::sessions::REVOKED_SINCE)
                     .bind(since_ms)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)
+            }
+
+            async fn revoked_sessions_after(
+                &self,
+                after_ms: i64,
+                after_id: &str,
+                limit: u32,
+            ) -> $crate::Result<Vec<(String, i64)>> {
+                sqlx::query_as($crate::sql::sessions::REVOKED_AFTER)
+                    .bind(after_ms)
+                    .bind(after_id)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(map_err)

@@ -18,6 +18,9 @@ mod builder;
 mod cache;
 /// A21–A27, A29–A30, A36: claim and payload validation.
 mod claims;
+/// The cases shared with the Python and JavaScript packages (`conformance/cases/*.json`),
+/// run through this crate: the three verifiers follow the same rules by construction.
+mod conformance;
 /// A5–A20, A28, A31–A33: token structure, algorithms, keys and header members.
 mod forgery;
 /// The fuzz targets' kept inputs (`fuzz/regressions/`, `fuzz/corpus/`) replayed through

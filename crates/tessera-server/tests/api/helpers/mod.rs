@@ -102,6 +102,9 @@ impl TestUser {
 
 static EMAILS: AtomicUsize = AtomicUsize::new(0);
 
+/// The revocation feed's secret in tests that configure one.
+pub(crate) const FEED_SECRET: &str = "feed secret shared with the verifying services";
+
 /// A fresh, unused email address.
 pub(crate) fn unique_email() -> String {
     format!("user{}@example.com", EMAILS.fetch_add(1, Ordering::Relaxed))
