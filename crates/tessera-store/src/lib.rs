@@ -9,6 +9,22 @@
 //!   adapters (`sqlite.rs`, `postgres.rs`) say how to connect, begin a write transaction and
 //!   read an error.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use tessera_store::{PoolOptions, Store, TaskStore, UserId};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let options = PoolOptions { max_connections: 1, timeout: Duration::from_secs(5) };
+//! let store: Arc<dyn Store> = tessera_store::connect("sqlite::memory:", options).await?;
+//! // What the tasks API is given: a handle that reaches tasks and nothing else.
+//! let tasks: Arc<dyn TaskStore> = store.clone();
+//! assert!(tasks.list_tasks(UserId("nobody"), 10, 0).await?.is_empty());
+//! # Ok(()) })
+//! # }
+//! ```
+//!
 //! Each backend has its own migrations (`migrations/sqlite`, `migrations/postgres`, same
 //! version numbers). The conformance tests in `tests/` run the same scenarios against every
 //! backend available on the machine.
