@@ -115,5 +115,5 @@ impl TestApp {
 /// `TESSERA_TEST_BACKEND=postgres` runs the whole suite against PostgreSQL (a fresh
 /// database per test, at `TESSERA_TEST_POSTGRES_URL` or the local server).
 pub(crate) fn on_postgres() -> bool {
-    std::env::var("TESSERA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+    tessera_testkit::postgres::backend_is_postgres()
 }
