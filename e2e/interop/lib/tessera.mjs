@@ -17,6 +17,9 @@ export const tesseraBin =
   path.join(process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target'), 'debug', 'tessera');
 
 export const SERVER_SECRET = 'interop-server-secret-0123456789abcdef0123456789';
+// The revocation feed's secret: every Tessera started here has it, so split roles follow
+// the authenticated feed.
+export const FEED_SECRET = 'interop-feed-secret-0123456789abcdef0123456789';
 export const JWT_SECRET = 'interop-hs256-shared-secret-0123456789abcdef';
 
 /** A port nobody listens on right now (the kernel's pick, released at once). */
@@ -70,7 +73,7 @@ export async function startTessera({ args = [], env = {}, timeoutMs = 20000 } = 
       tesseraBin,
       ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', databaseURL, ...args],
       {
-        env: { ...process.env, TESSERA_SECRET: SERVER_SECRET, RUST_LOG: 'warn', ...env },
+        env: { ...process.env, TESSERA_SECRET: SERVER_SECRET, TESSERA_REVOCATIONS_SECRET: FEED_SECRET, RUST_LOG: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-import { SERVER_SECRET, accessToken, decodeJwt, signUpRaw, startTessera, tesseraBin } from '../lib/tessera.mjs';
+import { FEED_SECRET, SERVER_SECRET, accessToken, decodeJwt, signUpRaw, startTessera, tesseraBin } from '../lib/tessera.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +118,11 @@ describe('tessera --role auth + tessera --role api (separate services)', () => {
         body: '{}',
       });
       assert.equal(out.status, 200);
-      const feed = await (await fetch(`${auth.baseURL}/api/auth/revocations`)).json();
+      // the feed answers only the services holding its secret
+      assert.equal((await fetch(`${auth.baseURL}/api/auth/revocations`)).status, 401);
+      const feed = await (
+        await fetch(`${auth.baseURL}/api/auth/revocations`, { headers: { authorization: `Bearer ${FEED_SECRET}` } })
+      ).json();
       assert.ok(feed.sessions.includes(decodeJwt(token).payload.sid));
       const deadline = Date.now() + 5000;
       let status;

@@ -186,3 +186,121 @@ fn a_revocation_feed_needs_an_http_url_and_a_sane_interval() {
         );
     });
 }
+
+/// A feed that speaks the paged protocol: ids with the time they ended, a bearer secret,
+/// `since=<ms>:<id>` cursors, two ids a page.
+async fn paged_feed_server(
+    ended: Arc<std::sync::Mutex<Vec<(i64, String)>>>,
+    calls: Arc<std::sync::Mutex<Vec<Option<String>>>>,
+) -> String {
+    use axum::extract::{Query, State};
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+    type Shared = (
+        Arc<std::sync::Mutex<Vec<(i64, String)>>>,
+        Arc<std::sync::Mutex<Vec<Option<String>>>>,
+    );
+    async fn answer(
+        State((ended, calls)): State<Shared>,
+        headers: HeaderMap,
+        Query(q): Query<std::collections::HashMap<String, String>>,
+    ) -> axum::response::Response {
+        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer s3cret") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let since = q.get("since").cloned();
+        calls.lock().unwrap().push(since.clone());
+        let (after_ms, after_id) = since
+            .as_deref()
+            .and_then(|c| c.split_once(':'))
+            .map_or((-1, String::new()), |(ms, id)| {
+                (ms.parse().unwrap(), id.to_owned())
+            });
+        let mut rows: Vec<(i64, String)> = ended
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, id)| *at > after_ms || (*at == after_ms && *id > after_id))
+            .cloned()
+            .collect();
+        rows.sort();
+        let more = rows.len() > 2;
+        rows.truncate(2);
+        let cursor = rows
+            .last()
+            .map_or(format!("{after_ms}:{after_id}"), |(at, id)| {
+                format!("{at}:{id}")
+            });
+        let ids: Vec<&str> = rows.iter().map(|(_, id)| id.as_str()).collect();
+        axum::Json(
+            json!({ "sessions": ids, "window_seconds": 960, "cursor": cursor, "more": more }),
+        )
+        .into_response()
+    }
+    let app = axum::Router::new()
+        .route("/revocations", get(answer))
+        .with_state((ended, calls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/revocations")
+}
+
+#[tokio::test]
+async fn a_paged_feed_is_followed_from_its_cursor_with_the_bearer_secret() {
+    bounded(10, async {
+        let ended = Arc::new(std::sync::Mutex::new(
+            (0..5).map(|i| (i, format!("old-{i}"))).collect::<Vec<_>>(),
+        ));
+        let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let url = paged_feed_server(ended.clone(), calls.clone()).await;
+
+        // without the secret the feed refuses, and nothing is revoked
+        let anonymous = tessera_verify::RevocationFeed::start(
+            url.clone(),
+            std::time::Duration::from_millis(100),
+        )
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(anonymous.sessions().is_empty());
+        assert!(
+            calls.lock().unwrap().is_empty(),
+            "refused before reaching the list"
+        );
+
+        let feed = tessera_verify::RevocationFeed::builder(url)
+            .bearer("s3cret")
+            .interval(std::time::Duration::from_millis(100))
+            .start()
+            .unwrap();
+        let verifier = verifier_with(&feed.sessions());
+        let token = hs_token(A_ID);
+        // the first poll pages through the whole window: five ids, two a page
+        let start = std::time::Instant::now();
+        while feed.sessions().len() < 5 {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(3),
+                "paging stalled"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_accepted(&verifier, &token).await;
+
+        ended.lock().unwrap().push((10, format!("sid-{A_ID}")));
+        until(&verifier, &token, false).await;
+        let seen = calls.lock().unwrap().clone();
+        assert_eq!(seen[0], None, "the first call reads the whole window");
+        assert_eq!(
+            seen[1].as_deref(),
+            Some("1:old-1"),
+            "then continues after the last id sent"
+        );
+        assert!(
+            seen.iter().skip(3).all(|c| c
+                .as_deref()
+                .is_some_and(|c| c.starts_with("4:") || c.starts_with("10:"))),
+            "later polls ask only for what is new: {seen:?}"
+        );
+    })
+    .await;
+}
