@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use clap::Subcommand;
 use tessera_core::{Clock as _, Email, Password, PasswordHasher, SystemClock};
-use tessera_store::{NewUser, Store, StoreError};
+use tessera_store::{NewUser, Store, StoreError, UserId};
 
 use crate::config::ServeArgs;
 
@@ -168,7 +168,10 @@ pub(crate) async fn sessions(action: SessionsAction) -> anyhow::Result<()> {
                 (Some(id), None, false) => u64::from(store.revoke_session(&id, now).await?),
                 (None, Some(who), false) => {
                     let u = find_user(&*store, &who).await?;
-                    store.revoke_user_sessions(&u.id, None, now).await?.len() as u64
+                    store
+                        .revoke_user_sessions(UserId(&u.id), None, now)
+                        .await?
+                        .len() as u64
                 }
                 (None, None, true) => store.revoke_all_sessions(now).await?,
                 _ => bail!("name a session id, --user <email|id>, or --all"),

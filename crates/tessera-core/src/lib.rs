@@ -9,6 +9,7 @@ pub mod common;
 pub mod cookie;
 pub mod email;
 pub mod id;
+pub mod lifecycle;
 pub mod password;
 pub mod task;
 pub mod text;
@@ -17,5 +18,6 @@ pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::{Email, EmailError};
+pub use lifecycle::{PresentedCredential, RefreshDecision, SessionLifetime, decide_refresh};
 pub use password::{HashMemory, Password, PasswordError, PasswordHasher, PasswordVerdict};
 pub use token::{SessionToken, TokenDigest};

@@ -10,8 +10,6 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use tessera_core::Clock;
 use tessera_store::Store;
-use tessera_store::postgres::{PostgresSettings, PostgresStore};
-use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::app::{Services, build_app};
@@ -55,28 +53,17 @@ pub enum StartError {
     },
 }
 
-/// Opens the store named by a database URL.
+/// Opens the store named by a database URL (the backend is chosen by `tessera_store::connect`).
 pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
-    let url = &settings.database_url;
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(&SqliteSettings {
-            url: url.clone(),
-            max_connections: settings.db_max_connections,
-            acquire_timeout: settings.db_timeout,
-        })
-        .await?;
-        Ok(Arc::new(store))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(&PostgresSettings {
-            url: url.clone(),
-            max_connections: settings.db_max_connections,
-            acquire_timeout: settings.db_timeout,
-            statement_timeout: settings.db_timeout,
-        })
-        .await?;
-        Ok(Arc::new(store))
-    } else {
-        Err(StartError::UnsupportedDatabase(settings::redact_url(url)))
+    let options = tessera_store::PoolOptions {
+        max_connections: settings.db_max_connections,
+        timeout: settings.db_timeout,
+    };
+    match tessera_store::connect(&settings.database_url, options).await {
+        Err(tessera_store::StoreError::UnsupportedUrl(_)) => Err(StartError::UnsupportedDatabase(
+            settings::redact_url(&settings.database_url),
+        )),
+        other => Ok(other?),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 use tessera_core::id::new_id;
 use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
 use tessera_core::{Email, EmailError, Password, PasswordVerdict};
-use tessera_store::{NewUser, StoreError, User};
+use tessera_store::{NewUser, StoreError, User, UserId};
 
 use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
@@ -347,7 +347,7 @@ async fn sign_in(
         let hash = state.passwords().hash(password).await?;
         state
             .store()
-            .set_password_hash(&user.id, &hash, state.clock().now_ms())
+            .set_password_hash(UserId(&user.id), &hash, state.clock().now_ms())
             .await?;
     }
     if want_refresh {
