@@ -1,5 +1,5 @@
 //! `tessera-bench-noauth <bind> <sqlite-url>`: serves `GET /api/{user_id}/tasks` exactly as
-//! Tessera's tasks API does (the same `Store::list_tasks`, page parsing defaults, DTO,
+//! Tessera's tasks API does (the same `TaskStore::list_tasks`, page parsing defaults, DTO,
 //! `no-store` header, request metrics, `tessera_server::http::layers` and connection loop),
 //! but without the `OwnerOf` extractor: no token is read or verified. Only for measuring the
 //! cost of authentication in `bench/run`.
@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tessera_core::task::Task;
 use tessera_core::timefmt::iso_millis;
-use tessera_store::Store;
+use tessera_store::{TaskStore, UserId};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 
 fn page(query: Option<&str>) -> (u32, u32) {
@@ -28,13 +28,13 @@ fn page(query: Option<&str>) -> (u32, u32) {
 }
 
 async fn list(
-    State(store): State<Arc<dyn Store>>,
+    State(store): State<Arc<dyn TaskStore>>,
     Path(user_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<Task>>, axum::http::StatusCode> {
     let (limit, offset) = page(query.as_deref());
     let rows = store
-        .list_tasks(&user_id, limit, offset)
+        .list_tasks(UserId(&user_id), limit, offset)
         .await
         .map_err(|_| axum::http::StatusCode::SERVICE_UNAVAILABLE)?;
     Ok(Json(
@@ -61,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = args
         .next()
         .ok_or("usage: tessera-bench-noauth <bind> <sqlite-url>")?;
-    let store: Arc<dyn Store> = Arc::new(
+    let store: Arc<dyn TaskStore> = Arc::new(
         SqliteStore::connect(&SqliteSettings {
             url,
             max_connections: 8,

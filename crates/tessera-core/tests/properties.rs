@@ -1,12 +1,16 @@
 //! Property tests of the input newtypes: `Email` (on top of the unit properties in
-//! `src/email.rs`) and the password policy.
+//! `src/email.rs`) and the password policy; and of the session lifecycle rules
+//! (`src/lifecycle.rs`): sliding expiry and the refresh rotate / replay / reuse decision.
 
 #![allow(clippy::expect_used)]
 
 use proptest::prelude::*;
 use tessera_core::email::{MAX_EMAIL_LEN, MAX_LOCAL_LEN};
 use tessera_core::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
-use tessera_core::{Email, EmailError, Password, PasswordError, PasswordHasher, PasswordVerdict};
+use tessera_core::{
+    Email, EmailError, Password, PasswordError, PasswordHasher, PasswordVerdict,
+    PresentedCredential, RefreshDecision, SessionLifetime, decide_refresh,
+};
 use unicode_normalization::UnicodeNormalization as _;
 
 /// A valid address in random case: local part, domain labels, alphabetic TLD.
@@ -178,6 +182,102 @@ proptest! {
             let by_other =
                 hasher.verify(&Password::candidate(&other).expect("within the bound"), &hash);
             prop_assert_eq!(by_other, PasswordVerdict::Mismatch);
+        }
+    }
+}
+
+/// Timestamps and durations over the whole range, with the realistic region weighted in.
+fn instant() -> impl Strategy<Value = i64> {
+    prop_oneof![4 => 0i64..4_000_000_000_000, 1 => any::<i64>()]
+}
+
+fn span() -> impl Strategy<Value = i64> {
+    prop_oneof![4 => 0i64..100_000_000_000, 1 => 0i64..=i64::MAX]
+}
+
+fn lifetime() -> impl Strategy<Value = SessionLifetime> {
+    (span(), span()).prop_map(|(idle_ms, max_lifetime_ms)| SessionLifetime {
+        idle_ms,
+        max_lifetime_ms,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Activity never carries a session past its absolute lifetime, and inside it the new
+    /// expiry is exactly now + the idle timeout.
+    #[test]
+    fn extension_is_idle_timeout_capped_by_absolute_lifetime(
+        life in lifetime(), created in instant(), now in instant(),
+    ) {
+        let e = life.extended_expiry(created, now);
+        prop_assert!(e <= created.saturating_add(life.max_lifetime_ms));
+        if now.saturating_add(life.idle_ms) <= created.saturating_add(life.max_lifetime_ms) {
+            prop_assert_eq!(e, now.saturating_add(life.idle_ms));
+        }
+    }
+
+    /// Later activity never shortens a session.
+    #[test]
+    fn extension_is_monotonic_in_time(
+        life in lifetime(), created in instant(), now in instant(), later in span(),
+    ) {
+        prop_assert!(
+            life.extended_expiry(created, now) <= life.extended_expiry(created, now.saturating_add(later))
+        );
+    }
+
+    /// Sliding only ever moves an expiry forward, to what activity gives, and never before
+    /// `update_age` has passed since the expiry was last set.
+    #[test]
+    fn sliding_moves_forward_only_when_due(
+        life in lifetime(), created in instant(), expires in instant(),
+        update_age in span(), now in instant(),
+    ) {
+        match life.slide(created, expires, update_age, now) {
+            Some(e) => {
+                prop_assert!(e > expires);
+                prop_assert_eq!(e, life.extended_expiry(created, now));
+                prop_assert!(expires.saturating_sub(life.idle_ms).saturating_add(update_age) <= now);
+            }
+            None => prop_assert!(
+                expires.saturating_sub(life.idle_ms).saturating_add(update_age) > now
+                    || life.extended_expiry(created, now) <= expires
+            ),
+        }
+    }
+
+    /// A session's current credential always rotates.
+    #[test]
+    fn a_current_credential_rotates(now in instant(), grace in span()) {
+        prop_assert_eq!(decide_refresh(PresentedCredential::Current, now, grace), RefreshDecision::Rotate);
+    }
+
+    /// A rotated credential never rotates again: replay inside the window while its successor
+    /// is unused, reuse otherwise.
+    #[test]
+    fn a_rotated_credential_is_replay_or_reuse(
+        at in instant(), successor_unused in any::<bool>(), now in instant(), grace in span(),
+    ) {
+        let d = decide_refresh(PresentedCredential::Rotated { at_ms: at, successor_unused }, now, grace);
+        let inside = now.saturating_sub(at) <= grace;
+        prop_assert_eq!(
+            d,
+            if successor_unused && inside { RefreshDecision::Replay } else { RefreshDecision::Reuse }
+        );
+    }
+
+    /// Once a presentation counts as reuse, presenting the same credential later does too:
+    /// waiting never turns theft back into a replay.
+    #[test]
+    fn reuse_is_final(
+        at in instant(), successor_unused in any::<bool>(), now in instant(),
+        later in span(), grace in span(),
+    ) {
+        let c = PresentedCredential::Rotated { at_ms: at, successor_unused };
+        if decide_refresh(c, now, grace) == RefreshDecision::Reuse {
+            prop_assert_eq!(decide_refresh(c, now.saturating_add(later), grace), RefreshDecision::Reuse);
         }
     }
 }

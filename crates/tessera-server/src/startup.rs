@@ -10,8 +10,6 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use tessera_core::Clock;
 use tessera_store::Store;
-use tessera_store::postgres::{PostgresSettings, PostgresStore};
-use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tokio::net::TcpListener;
 
 use crate::app::{Services, build_app};
@@ -55,33 +53,23 @@ pub enum StartError {
     },
 }
 
-/// Opens the store named by a database URL.
+/// Opens the store the settings' database group names.
 pub async fn connect_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
     connect_database(&settings.database).await
 }
 
-/// Opens the store a [`settings::Database`] names (admin commands need nothing else).
+/// Opens the store a [`settings::Database`] names (admin commands need nothing else); the
+/// backend is chosen by `tessera_store::connect`.
 pub async fn connect_database(database: &settings::Database) -> Result<Arc<dyn Store>, StartError> {
-    let url = &database.database_url;
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(&SqliteSettings {
-            url: url.as_str().to_owned(),
-            max_connections: database.db_max_connections,
-            acquire_timeout: database.db_timeout,
-        })
-        .await?;
-        Ok(Arc::new(store))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(&PostgresSettings {
-            url: url.as_str().to_owned(),
-            max_connections: database.db_max_connections,
-            acquire_timeout: database.db_timeout,
-            statement_timeout: database.db_timeout,
-        })
-        .await?;
-        Ok(Arc::new(store))
-    } else {
-        Err(StartError::UnsupportedDatabase(settings::redact_url(url)))
+    let options = tessera_store::PoolOptions {
+        max_connections: database.db_max_connections,
+        timeout: database.db_timeout,
+    };
+    match tessera_store::connect(&database.database_url, options).await {
+        Err(tessera_store::StoreError::UnsupportedUrl(_)) => Err(StartError::UnsupportedDatabase(
+            settings::redact_url(&database.database_url),
+        )),
+        other => Ok(other?),
     }
 }
 

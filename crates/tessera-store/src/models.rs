@@ -1,8 +1,9 @@
 //! Rows as the store hands them out. Wire formats live in the server; these are storage
-//! shapes with unix-millisecond timestamps.
+//! shapes with unix-millisecond timestamps. The ones read from the database derive
+//! `sqlx::FromRow` themselves: field names are column names, on both backends.
 
 /// A user account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     /// 32-character id.
     pub id: String,
@@ -22,7 +23,7 @@ pub struct User {
     pub disabled_at: Option<i64>,
 }
 
-/// What sign-up hands to [`crate::Store::create_user`].
+/// What sign-up hands to [`crate::UserStore::create_user`].
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// New 32-character id.
@@ -38,7 +39,7 @@ pub struct NewUser {
 }
 
 /// A sign-in session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     /// 32-character id; appears as `sid` in access tokens and is not secret.
     pub id: String,
@@ -58,7 +59,7 @@ pub struct Session {
     pub remember: bool,
 }
 
-/// What sign-in hands to [`crate::Store::create_session`].
+/// What sign-in hands to [`crate::SessionStore::create_session`].
 #[derive(Debug, Clone)]
 pub struct NewSession {
     /// New 32-character id.
@@ -80,7 +81,7 @@ pub struct NewSession {
 }
 
 /// A JWT signing key as stored.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SigningKeyRow {
     /// Key id (`kid`).
     pub kid: String,
@@ -111,7 +112,7 @@ impl std::fmt::Debug for SigningKeyRow {
 }
 
 /// A task as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TaskRow {
     /// 32-character id.
     pub id: String,
@@ -189,15 +190,13 @@ pub enum RefreshOutcome {
     },
 }
 
-/// The rules [`crate::Store::rotate_refresh_token`] applies.
+/// The rules [`crate::RefreshStore::rotate_refresh_token`] applies.
 #[derive(Debug, Clone, Copy)]
 pub struct RefreshPolicy {
     /// Now, unix ms.
     pub now_ms: i64,
     /// How long after a rotation the same credential may be presented again.
     pub grace_ms: i64,
-    /// The inactivity timeout: a successful rotation extends the session to now + this.
-    pub idle_ms: i64,
-    /// Absolute lifetime: the session never extends past created_at + this.
-    pub max_lifetime_ms: i64,
+    /// How far a successful rotation extends the session (it is activity).
+    pub lifetime: tessera_core::SessionLifetime,
 }

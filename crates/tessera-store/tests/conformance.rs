@@ -1,5 +1,6 @@
 //! Storage conformance: the same scenarios against every backend. SQLite always runs (a
-//! fresh temp file per test); further backends join the `backends()` list.
+//! fresh temp file per test); PostgreSQL runs on a fresh database per test (the test kit's
+//! `PgDatabase`) when one is reachable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,46 +9,20 @@ mod import_cases;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_core::SessionLifetime;
 use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tessera_store::{
-    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SigningKeyRow, Store,
-    StoreError, TaskChange, TaskRow,
+    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionId, SigningKeyRow,
+    Store, StoreError, TaskChange, TaskId, TaskRow, UserId,
 };
+use tessera_testkit::postgres::PgDatabase;
 
 struct Fresh {
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
-    /// A PostgreSQL database to drop when the test ends.
-    pg_database: Option<String>,
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_database.take() else {
-            return;
-        };
-        // Drop is synchronous: run the cleanup on a small runtime of its own.
-        let _ = std::thread::spawn(move || {
-            use sqlx::Connection as _;
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut c)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
+    /// The PostgreSQL database, dropped when the test ends.
+    _pg: Option<PgDatabase>,
 }
 
 async fn sqlite() -> Option<Fresh> {
@@ -63,44 +38,16 @@ async fn sqlite() -> Option<Fresh> {
     Some(Fresh {
         store: Arc::new(store),
         _dir: dir,
-        pg_database: None,
+        _pg: None,
     })
-}
-
-/// The PostgreSQL server to test against: `TESSERA_TEST_POSTGRES_URL`, else the local one.
-fn postgres_admin_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh database per test, or `None` (with a loud note) when no PostgreSQL is reachable.
 /// On CI (`CI` set) an unreachable PostgreSQL is a failure, not a skip.
 async fn postgres() -> Option<Fresh> {
-    use sqlx::Connection as _;
-    let admin = postgres_admin_url();
-    let conn =
-        tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&admin)).await;
-    let mut conn = match conn {
-        Ok(Ok(c)) => c,
-        other => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL at {admin} is required on CI: {other:?}"
-            );
-            eprintln!(
-                "NOTE: PostgreSQL not reachable at {admin}: PostgreSQL conformance cases NOT run"
-            );
-            return None;
-        }
-    };
-    let name = format!("tessera_t_{}", tessera_store_test_id());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let pg = PgDatabase::create("tessera_t").await?;
     let store = PostgresStore::connect(&PostgresSettings {
-        url: format!("{base}/{name}"),
+        url: pg.url.clone(),
         max_connections: 8,
         acquire_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
@@ -110,23 +57,8 @@ async fn postgres() -> Option<Fresh> {
     Some(Fresh {
         store: Arc::new(store),
         _dir: tempfile::tempdir().unwrap(),
-        pg_database: Some(name),
+        _pg: Some(pg),
     })
-}
-
-fn tessera_store_test_id() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 fn new_user(id: &str, email: &str) -> NewUser {
@@ -172,7 +104,9 @@ async fn users_are_unique_by_email(s: &dyn Store) {
         .unwrap()
         .unwrap();
     assert_eq!((u.id.as_str(), hash.as_deref()), ("u1", Some("h1")));
-    s.set_password_hash("u1", "h1b", 2_000).await.unwrap();
+    s.set_password_hash(UserId("u1"), "h1b", 2_000)
+        .await
+        .unwrap();
     let (_, hash) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
     assert_eq!(hash.as_deref(), Some("h1b"));
 }
@@ -230,7 +164,7 @@ async fn sessions_live_until_revoked(s: &dyn Store) {
     );
     assert!(s.session_by_digest("d2").await.unwrap().is_none());
     let ended = s
-        .revoke_user_sessions("u1", Some("s1"), 4_000)
+        .revoke_user_sessions(UserId("u1"), Some(SessionId("s1")), 4_000)
         .await
         .unwrap();
     assert_eq!(ended, vec!["s3".to_string()]);
@@ -324,7 +258,7 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         .unwrap();
     }
     assert_eq!(
-        s.list_tasks("a", 2, 1)
+        s.list_tasks(UserId("a"), 2, 1)
             .await
             .unwrap()
             .iter()
@@ -332,23 +266,32 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
             .collect::<Vec<_>>(),
         ["t1", "t2"]
     );
-    assert!(s.list_tasks("b", 100, 0).await.unwrap().is_empty());
-    assert!(s.get_task("b", "t0").await.unwrap().is_none());
+    assert!(s.list_tasks(UserId("b"), 100, 0).await.unwrap().is_empty());
+    assert!(
+        s.get_task(UserId("b"), TaskId("t0"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let change = TaskChange {
         toggle_completed: true,
         ..Default::default()
     };
     assert!(
-        s.update_task("b", "t0", &change, 9)
+        s.update_task(UserId("b"), TaskId("t0"), &change, 9)
             .await
             .unwrap()
             .is_none()
     );
-    assert!(!s.delete_task("b", "t0").await.unwrap());
-    let t = s.update_task("a", "t0", &change, 9).await.unwrap().unwrap();
+    assert!(!s.delete_task(UserId("b"), TaskId("t0")).await.unwrap());
+    let t = s
+        .update_task(UserId("a"), TaskId("t0"), &change, 9)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(t.completed);
     let t = s
-        .update_task("a", "t0", &change, 10)
+        .update_task(UserId("a"), TaskId("t0"), &change, 10)
         .await
         .unwrap()
         .unwrap();
@@ -359,7 +302,7 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         ..Default::default()
     };
     let t = s
-        .update_task("a", "t0", &rename, 11)
+        .update_task(UserId("a"), TaskId("t0"), &rename, 11)
         .await
         .unwrap()
         .unwrap();
@@ -367,8 +310,8 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
         (t.title.as_str(), t.completed, t.updated_at),
         ("renamed", true, 11)
     );
-    assert!(s.delete_task("a", "t0").await.unwrap());
-    assert_eq!(s.list_tasks("a", 100, 0).await.unwrap().len(), 4);
+    assert!(s.delete_task(UserId("a"), TaskId("t0")).await.unwrap());
+    assert_eq!(s.list_tasks(UserId("a"), 100, 0).await.unwrap().len(), 4);
 }
 
 fn rt(id: &str, digest: &str) -> NewRefreshToken {
@@ -385,8 +328,10 @@ fn policy(now_ms: i64) -> RefreshPolicy {
     RefreshPolicy {
         now_ms,
         grace_ms: 10_000,
-        idle_ms: 100_000,
-        max_lifetime_ms: 150_000,
+        lifetime: SessionLifetime {
+            idle_ms: 100_000,
+            max_lifetime_ms: 150_000,
+        },
     }
 }
 
@@ -573,7 +518,7 @@ async fn disabling_and_deleting_users_end_their_sessions(s: &dyn Store) {
             .is_none()
     );
     assert!(
-        s.list_tasks("u2", 100, 0).await.unwrap().is_empty(),
+        s.list_tasks(UserId("u2"), 100, 0).await.unwrap().is_empty(),
         "tasks go with the user"
     );
     assert!(s.session_by_digest("d2").await.unwrap().is_none());

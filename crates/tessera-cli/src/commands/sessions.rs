@@ -3,6 +3,7 @@
 use anyhow::bail;
 use clap::Subcommand;
 use tessera_core::{Clock as _, SystemClock};
+use tessera_store::UserId;
 
 use crate::args::DbArgs;
 use crate::commands::users::find_user;
@@ -66,7 +67,10 @@ pub(crate) async fn run(action: SessionsAction) -> anyhow::Result<()> {
                 (Some(id), None, false) => u64::from(store.revoke_session(&id, now).await?),
                 (None, Some(who), false) => {
                     let u = find_user(&*store, &who).await?;
-                    store.revoke_user_sessions(&u.id, None, now).await?.len() as u64
+                    store
+                        .revoke_user_sessions(UserId(&u.id), None, now)
+                        .await?
+                        .len() as u64
                 }
                 (None, None, true) => store.revoke_all_sessions(now).await?,
                 _ => bail!("name a session id, --user <email|id>, or --all"),

@@ -9,7 +9,7 @@ use tessera_core::account::{AccountError, AccountName, NameError, NewAccount};
 use tessera_core::id::new_id;
 use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
 use tessera_core::{Email, EmailError, Password, PasswordVerdict};
-use tessera_store::{NewUser, StoreError, User};
+use tessera_store::{NewUser, StoreError, User, UserId};
 
 use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
@@ -352,7 +352,7 @@ async fn sign_in(
         let hash = state.passwords().hash(password).await?;
         state
             .store()
-            .set_password_hash(&user.id, &hash, state.clock().now_ms())
+            .set_password_hash(UserId(&user.id), &hash, state.clock().now_ms())
             .await?;
     }
     if want_refresh {

@@ -170,7 +170,7 @@ impl Sessions {
     }
 
     /// Extends a rememberable session once `update_age` has passed since its last
-    /// extension ([`slid_expiry`]). `rememberMe: false` sessions are never
+    /// extension ([`tessera_core::SessionLifetime::slide`]). `rememberMe: false` sessions are never
     /// extended, however they are presented.
     pub(crate) async fn slide(
         &self,
@@ -183,13 +183,15 @@ impl Sessions {
         if !sess.remember || self.jar().has_dont_remember(self.signer(), headers) {
             return Ok(false);
         }
-        let Some(expires) = slid_expiry(
-            sess.expires_at,
+        let lifetime = tessera_core::SessionLifetime {
+            idle_ms: tessera_core::clock::millis(s.sessions.session_ttl),
+            max_lifetime_ms: tessera_core::clock::millis(s.sessions.session_max_lifetime),
+        };
+        let Some(expires) = lifetime.slide(
             sess.created_at,
-            now,
-            tessera_core::clock::millis(s.sessions.session_ttl),
+            sess.expires_at,
             tessera_core::clock::millis(s.sessions.session_update_age),
-            tessera_core::clock::millis(s.sessions.session_max_lifetime),
+            now,
         ) else {
             return Ok(false);
         };
@@ -277,64 +279,10 @@ impl Sessions {
     }
 }
 
-/// The new expiry of a session used at `now_ms`, or `None` when it should not move: it
-/// slides by the session TTL once `update_age` has passed since its last extension, and
-/// never past its creation plus the absolute lifetime.
-pub(crate) fn slid_expiry(
-    expires_at: i64,
-    created_at: i64,
-    now_ms: i64,
-    ttl_ms: i64,
-    update_age_ms: i64,
-    max_lifetime_ms: i64,
-) -> Option<i64> {
-    let due = expires_at
-        .saturating_sub(ttl_ms)
-        .saturating_add(update_age_ms)
-        <= now_ms;
-    if !due {
-        return None;
-    }
-    let expires = now_ms
-        .saturating_add(ttl_ms)
-        .min(created_at.saturating_add(max_lifetime_ms));
-    (expires > expires_at).then_some(expires)
-}
-
 fn user_agent(headers: &HeaderMap) -> String {
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     ua.chars().take(MAX_USER_AGENT_LEN).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DAY: i64 = 86_400_000;
-
-    #[test]
-    fn a_session_slides_once_a_day_and_never_past_its_absolute_lifetime() {
-        // created at 0, expires at 7 days: used after half a day, it does not move yet
-        assert_eq!(
-            slid_expiry(7 * DAY, 0, DAY / 2, 7 * DAY, DAY, 30 * DAY),
-            None
-        );
-        // after a day it moves to now + 7 days
-        assert_eq!(
-            slid_expiry(7 * DAY, 0, DAY, 7 * DAY, DAY, 30 * DAY),
-            Some(8 * DAY)
-        );
-        // near the absolute end it stops at created + 30 days
-        assert_eq!(
-            slid_expiry(29 * DAY, 0, 25 * DAY, 7 * DAY, DAY, 30 * DAY),
-            Some(30 * DAY)
-        );
-        assert_eq!(
-            slid_expiry(30 * DAY, 0, 29 * DAY, 7 * DAY, DAY, 30 * DAY),
-            None
-        );
-    }
 }

@@ -18,8 +18,8 @@ use http::{HeaderMap, HeaderValue, Method, header};
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
-use tessera_core::{Password, PasswordVerdict, SessionToken, TokenDigest};
-use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy};
+use tessera_core::{Password, PasswordVerdict, SessionLifetime, SessionToken, TokenDigest};
+use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, SessionId, UserId};
 
 use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
@@ -192,7 +192,11 @@ async fn revoke_all(
 ) -> ApiResult<Vec<String>> {
     let ids = state
         .store()
-        .revoke_user_sessions(&current.user.id, keep, state.clock().now_ms())
+        .revoke_user_sessions(
+            UserId(&current.user.id),
+            keep.map(SessionId),
+            state.clock().now_ms(),
+        )
         .await?;
     state.sessions().end(&ids);
     tracing::info!(event = "sessions_revoked", user_id = %current.user.id, count = ids.len(), "sessions revoked");
@@ -265,7 +269,7 @@ async fn change_password(
     let hash = state.passwords().hash(new_password).await?;
     state
         .store()
-        .set_password_hash(&current.user.id, &hash, state.clock().now_ms())
+        .set_password_hash(UserId(&current.user.id), &hash, state.clock().now_ms())
         .await?;
     tracing::info!(event = "password_changed", user_id = %current.user.id, "password changed");
     // Whoever else held a session for this account is out.
@@ -309,8 +313,10 @@ async fn refresh(
     let policy = RefreshPolicy {
         now_ms: state.clock().now_ms(),
         grace_ms: tessera_core::clock::millis(s.sessions.refresh_grace),
-        idle_ms: tessera_core::clock::millis(s.sessions.session_ttl),
-        max_lifetime_ms: tessera_core::clock::millis(s.sessions.session_max_lifetime),
+        lifetime: SessionLifetime {
+            idle_ms: tessera_core::clock::millis(s.sessions.session_ttl),
+            max_lifetime_ms: tessera_core::clock::millis(s.sessions.session_max_lifetime),
+        },
     };
     let next = NewRefreshToken {
         id: new_id(),

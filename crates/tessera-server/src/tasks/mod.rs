@@ -18,7 +18,7 @@ use tessera_core::task::{
     DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Task, TaskFieldError, parse_description, parse_title,
 };
 use tessera_core::timefmt::iso_millis;
-use tessera_store::{Store, TaskChange, TaskRow};
+use tessera_store::{TaskChange, TaskId, TaskRow, TaskStore, UserId};
 use tessera_verify::{OwnerOf, Verifier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -26,10 +26,11 @@ use crate::http::ErrorCode;
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes, schemas};
 
-/// What the tasks API needs: storage, the verifier, a clock.
+/// What the tasks API needs: storage, the verifier, a clock. The store handle reaches
+/// tasks only: this API cannot read or end sessions, whatever it is asked.
 #[derive(Clone, Debug)]
 pub struct TasksState {
-    store: Arc<dyn Store>,
+    store: Arc<dyn TaskStore>,
     verifier: Verifier,
     clock: Arc<dyn Clock>,
     /// Keeps the revocation feed polling while the API runs (stand-alone API only).
@@ -39,7 +40,7 @@ pub struct TasksState {
 impl TasksState {
     /// Assembles the state.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn TaskStore>,
         verifier: Verifier,
         clock: Arc<dyn Clock>,
         feed: Option<Arc<tessera_verify::RevocationFeed>>,
@@ -222,7 +223,10 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Vec<Task>>> {
     let (limit, offset) = page(query.as_deref())?;
-    let rows = s.store.list_tasks(owner.subject(), limit, offset).await?;
+    let rows = s
+        .store
+        .list_tasks(UserId(owner.subject()), limit, offset)
+        .await?;
     Ok(Json(rows.into_iter().map(to_dto).collect()))
 }
 
@@ -251,9 +255,9 @@ async fn create(
 }
 
 /// Task ids that cannot be ours are answered 404 without a database round trip.
-fn task_id(id: &str) -> ApiResult<&str> {
+fn task_id(id: &str) -> ApiResult<TaskId<'_>> {
     if looks_like_id(id) {
-        Ok(id)
+        Ok(TaskId(id))
     } else {
         Err(ApiError::not_found())
     }
@@ -264,7 +268,10 @@ async fn read(
     owner: OwnerOf,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Task>> {
-    let row = s.store.get_task(owner.subject(), task_id(&id)?).await?;
+    let row = s
+        .store
+        .get_task(UserId(owner.subject()), task_id(&id)?)
+        .await?;
     row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
 }
 
@@ -293,7 +300,12 @@ async fn update(
     }
     let row = s
         .store
-        .update_task(owner.subject(), task_id(&id)?, &change, s.clock.now_ms())
+        .update_task(
+            UserId(owner.subject()),
+            task_id(&id)?,
+            &change,
+            s.clock.now_ms(),
+        )
         .await?;
     row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
 }
@@ -309,7 +321,12 @@ async fn toggle(
     };
     let row = s
         .store
-        .update_task(owner.subject(), task_id(&id)?, &change, s.clock.now_ms())
+        .update_task(
+            UserId(owner.subject()),
+            task_id(&id)?,
+            &change,
+            s.clock.now_ms(),
+        )
         .await?;
     row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
 }
@@ -319,7 +336,10 @@ async fn remove(
     owner: OwnerOf,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    if s.store.delete_task(owner.subject(), task_id(&id)?).await? {
+    if s.store
+        .delete_task(UserId(owner.subject()), task_id(&id)?)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

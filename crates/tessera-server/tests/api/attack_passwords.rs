@@ -329,7 +329,7 @@ async fn error_bodies_name_no_internals_for_bad_input_or_a_locked_database() {
     }
 
     // a database that cannot write: 503, generic (the SQLite file is held by another writer;
-    // on PostgreSQL, crates/tessera-cli/tests/failure.rs cuts the connection instead)
+    // on PostgreSQL, crates/tessera-cli/tests/cli/failure.rs cuts the connection instead)
     if !app.stores_in_sqlite_file() {
         return;
     }

@@ -3,16 +3,12 @@
 //! resumes by itself when the database returns. The test puts a TCP proxy it controls
 //! between Tessera and PostgreSQL, and cuts it — the shared PostgreSQL is never touched.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Forwards 127.0.0.1:<port> to `upstream` while `up`; when down, drops every open

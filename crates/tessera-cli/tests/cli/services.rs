@@ -3,14 +3,10 @@
 //! HS256 secret). Each test starts real `tessera` binaries on free loopback ports with their
 //! own databases and stops them at the end; every wait is bounded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 
 #[tokio::test]
 async fn tasks_api_in_its_own_process_verifies_through_the_auth_servers_jwks() {

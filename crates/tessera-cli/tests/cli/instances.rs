@@ -4,15 +4,11 @@
 //! every instance and remote verifier without a restart. Needs PostgreSQL (required on CI;
 //! skipped with a note elsewhere).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 
 /// The public URL both instances serve under (their load balancer's): the JWT issuer and
 /// audience, and the trusted origin.

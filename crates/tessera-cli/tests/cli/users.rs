@@ -2,16 +2,12 @@
 //! deleted user can neither sign in nor use existing sessions or access tokens (checklist
 //! A34 and C12), and the running server learns it within about a second.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 
 fn admin(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_tessera"))

@@ -3,14 +3,10 @@
 //! from files, typos are refused, and `tessera config check` prints the effective settings
 //! with every secret redacted.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::*;
+use crate::support::*;
 
 fn tessera(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));

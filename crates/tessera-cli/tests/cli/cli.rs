@@ -5,8 +5,6 @@
 //! directory with a cleared environment; servers bind 127.0.0.1 on a free port; every wait
 //! is bounded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Output, Stdio};

@@ -9,16 +9,12 @@
 //! re-runs, conflicts, and sources that must be refused without writing anything. A real
 //! Better Auth server writing the database is exercised in e2e/interop (PostgreSQL).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::support::*;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
-use support::*;
 
 /// `create table` statements from Better Auth 1.7.25 for SQLite, verbatim.
 const BA_SQLITE_DDL: &str = r#"

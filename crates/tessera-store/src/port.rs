@@ -1,0 +1,206 @@
+//! The port: one trait per aggregate, so a part of the server can be handed a handle that
+//! reaches only what it needs (the tasks API holds an `Arc<dyn TaskStore>` and cannot touch
+//! sessions), and [`Store`], their union, for the code that needs everything. An
+//! `Arc<dyn Store>` converts into an `Arc<dyn TaskStore>` (trait upcasting).
+//!
+//! Implementations must be safe under concurrent use from many requests and, for shared
+//! databases, from several processes.
+
+use async_trait::async_trait;
+
+use crate::{
+    ImportUser, ImportedUser, NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy,
+    Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, User, UserId,
+};
+
+/// The connection pool behind every aggregate.
+#[async_trait]
+pub trait Database: Send + Sync + std::fmt::Debug + 'static {
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    /// Closes the pool once connections in use are returned (at shutdown).
+    async fn close(&self);
+
+    /// Connections the pool holds, and how many of them are idle (for metrics).
+    fn pool_stats(&self) -> (u32, u32);
+}
+
+/// Users and their password credentials.
+#[async_trait]
+pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Creates a user and its credential account in one transaction. A taken email gives
+    /// `Conflict("users_email_key")` and writes nothing.
+    async fn create_user(&self, user: &NewUser, password_hash: &str) -> Result<User>;
+
+    /// The user with this (normalised) email and their password hash, if any.
+    async fn user_with_password_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, Option<String>)>>;
+
+    /// The user with this id and their password hash, if any.
+    async fn user_with_password_by_id(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<(User, Option<String>)>>;
+
+    /// Disables (or re-enables) a user. Disabling ends every live session in the same
+    /// transaction; returns the ids of the sessions it ended. `Ok(None)` when there is no
+    /// such user.
+    async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        now_ms: i64,
+    ) -> Result<Option<Vec<String>>>;
+
+    /// Deletes a user with their credentials and tasks; their sessions are marked revoked
+    /// (not deleted, so revocation feeds keep listing them until their tokens expire).
+    /// Returns the ended session ids, or `None` when there is no such user.
+    async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<Option<Vec<String>>>;
+
+    /// Users, oldest first, for the admin CLI.
+    async fn list_users(&self, limit: u32, offset: u32) -> Result<Vec<User>>;
+
+    /// Replaces the credential hash (password change, or rehash after sign-in).
+    async fn set_password_hash(&self, user_id: UserId<'_>, hash: &str, now_ms: i64) -> Result<()>;
+}
+
+/// Sign-in sessions, looked up by the digest of their token.
+#[async_trait]
+pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a new session (by token digest).
+    async fn create_session(&self, session: &NewSession) -> Result<Session>;
+
+    /// The live (not revoked) session with this token digest, with its user. Expiry is the
+    /// caller's business: it may want to clean the row up.
+    async fn session_by_digest(&self, token_digest: &str) -> Result<Option<(Session, User)>>;
+
+    /// The session with this id, live or not, with its user.
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<(Session, User)>>;
+
+    /// Slides a session's expiry. Returns false when the session is gone or revoked.
+    async fn extend_session(
+        &self,
+        session_id: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Ends one session. Returns false if it was not live.
+    async fn revoke_session(&self, session_id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Ends every live session of a user except `keep`; returns the ids it ended.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId<'_>,
+        keep: Option<SessionId<'_>>,
+        now_ms: i64,
+    ) -> Result<Vec<String>>;
+
+    /// Ends every live session of every user; returns how many.
+    async fn revoke_all_sessions(&self, now_ms: i64) -> Result<u64>;
+
+    /// The user's live, unexpired sessions, newest first.
+    async fn list_sessions(&self, user_id: &str, now_ms: i64) -> Result<Vec<Session>>;
+
+    /// Live, unexpired sessions (for metrics).
+    async fn count_active_sessions(&self, now_ms: i64) -> Result<i64>;
+
+    /// Deletes rows of sessions that expired or were revoked before `before_ms`.
+    async fn purge_sessions(&self, before_ms: i64) -> Result<u64>;
+
+    /// Sessions revoked at or after `since_ms` (id, revoked_at), for revocation feeds.
+    async fn revoked_sessions_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>>;
+
+    /// Up to `limit` sessions revoked after the position (`after_ms`, `after_id`), in
+    /// (revoked_at, id) order: one page of the revocation feed.
+    async fn revoked_sessions_after(
+        &self,
+        after_ms: i64,
+        after_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>>;
+}
+
+/// Refresh credentials: the rotating secrets of sessions without a session token.
+#[async_trait]
+pub trait RefreshStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a session's first refresh credential.
+    async fn create_refresh_token(&self, token: &NewRefreshToken) -> Result<()>;
+
+    /// The live session a refresh credential (by digest) belongs to, for sign-out.
+    async fn session_id_by_refresh_digest(&self, token_digest: &str) -> Result<Option<String>>;
+
+    /// Presents a refresh credential (by digest) and, in one transaction, rotates it to
+    /// `successor`, recognises a replay inside the grace window, or detects reuse and
+    /// revokes the session (the rule is `tessera_core::decide_refresh`; a rotation slides
+    /// the session by `tessera_core::SessionLifetime`). Concurrent calls with the same
+    /// credential are serialised: at most one successor ever exists.
+    async fn rotate_refresh_token(
+        &self,
+        token_digest: &str,
+        successor: &NewRefreshToken,
+        policy: RefreshPolicy,
+    ) -> Result<RefreshOutcome>;
+}
+
+/// JWT signing keys (private halves encrypted by the caller).
+#[async_trait]
+pub trait KeyStore: Send + Sync + std::fmt::Debug + 'static {
+    /// All signing keys, oldest generation first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>>;
+
+    /// Inserts a key with the given generation. Another writer that got the generation first
+    /// makes this return `Conflict("signing_keys_generation_key")`, and the caller reloads.
+    /// Marks every older live key retired at `key.created_at`.
+    async fn insert_signing_key(&self, key: &SigningKeyRow) -> Result<()>;
+}
+
+/// Tasks, always scoped to their owner: every read and write names the user.
+#[async_trait]
+pub trait TaskStore: Send + Sync + std::fmt::Debug + 'static {
+    /// A page of the user's tasks, oldest first.
+    async fn list_tasks(&self, owner: UserId<'_>, limit: u32, offset: u32) -> Result<Vec<TaskRow>>;
+
+    /// Stores a new task.
+    async fn create_task(&self, task: &TaskRow) -> Result<()>;
+
+    /// One task of this user.
+    async fn get_task(&self, owner: UserId<'_>, task_id: TaskId<'_>) -> Result<Option<TaskRow>>;
+
+    /// Applies a change to one task of this user; `None` when there is no such task.
+    async fn update_task(
+        &self,
+        owner: UserId<'_>,
+        task_id: TaskId<'_>,
+        change: &TaskChange,
+        now_ms: i64,
+    ) -> Result<Option<TaskRow>>;
+
+    /// Deletes one task of this user; false when there was none.
+    async fn delete_task(&self, owner: UserId<'_>, task_id: TaskId<'_>) -> Result<bool>;
+}
+
+/// Bringing users over from another system (see the `import` module for the rules).
+#[async_trait]
+pub trait ImportStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Imports users with their credentials and sessions in one write transaction (rules in
+    /// the `import` module: nothing Tessera holds is overwritten, re-running is harmless).
+    /// Returns one outcome per user, in order. With `dry_run` the transaction is rolled back,
+    /// so the outcomes say what an import would do. An error leaves the database unchanged.
+    async fn import_users(&self, users: &[ImportUser], dry_run: bool) -> Result<Vec<ImportedUser>>;
+}
+
+/// Everything Tessera persists: the union of the aggregate traits. Implemented for every
+/// type that implements them all.
+pub trait Store:
+    Database + UserStore + SessionStore + RefreshStore + KeyStore + TaskStore + ImportStore
+{
+}
+
+impl<T> Store for T where
+    T: Database + UserStore + SessionStore + RefreshStore + KeyStore + TaskStore + ImportStore
+{
+}

@@ -1,0 +1,54 @@
+//! The SQL both adapters share, one file per aggregate. Queries use `$N` placeholders,
+//! `RETURNING` and partial updates that SQLite and PostgreSQL both understand, so each
+//! statement is written once; each file holds a macro that implements its aggregate's trait
+//! for an adapter type, and [`impl_store!`] instantiates them all. What differs per backend
+//! (connecting, how a write transaction starts, which error means "unique violation") stays
+//! in the adapter modules.
+//!
+//! The macros expect, in the adapter module: `self.pool` (the sqlx pool),
+//! `self.begin_write()` (a write transaction) and `fn map_err(sqlx::Error) -> StoreError`.
+
+pub(crate) mod import;
+pub(crate) mod keys;
+pub(crate) mod refresh;
+pub(crate) mod sessions;
+pub(crate) mod tasks;
+pub(crate) mod users;
+
+/// Implements every aggregate trait (and so [`crate::Store`]) for an adapter type. `$lock`
+/// is appended to the SELECT that reads a refresh credential inside the rotation transaction
+/// (`" FOR UPDATE"` on PostgreSQL; empty on SQLite, where `BEGIN IMMEDIATE` already
+/// serialises writers).
+macro_rules! impl_store {
+    ($store:ty, $lock:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Database for $store {
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            fn pool_stats(&self) -> (u32, u32) {
+                (
+                    self.pool.size(),
+                    u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                )
+            }
+        }
+
+        $crate::sql::users::impl_user_store!($store);
+        $crate::sql::sessions::impl_session_store!($store);
+        $crate::sql::refresh::impl_refresh_store!($store, $lock);
+        $crate::sql::keys::impl_key_store!($store);
+        $crate::sql::tasks::impl_task_store!($store);
+        $crate::sql::import::impl_import_store!($store);
+    };
+}
+pub(crate) use impl_store;
