@@ -4,6 +4,8 @@
 
 mod args;
 mod commands;
+#[cfg(test)]
+mod documented;
 mod layers;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
