@@ -10,6 +10,7 @@ use tessera_core::Clock;
 use tessera_store::Store;
 
 use crate::http::client_ip::TrustedProxies;
+use crate::http::origin::TrustedOrigins;
 use crate::http::rate_limit::RateLimiter;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
@@ -31,9 +32,9 @@ struct Inner {
     sessions: Sessions,
     passwords: Passwords,
     revocations: Revocations,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     metrics: Arc<Metrics>,
-    trusted_origins: Vec<String>,
+    trusted_origins: TrustedOrigins,
     trusted_proxies: TrustedProxies,
 }
 
@@ -66,7 +67,7 @@ impl AuthState {
         let mut limiter = RateLimiter::new(settings.security.rate_limits.clone(), clock.clone());
         limiter.set_metrics(metrics.clone());
         Ok(Self(Arc::new(Inner {
-            trusted_origins: settings.all_trusted_origins(),
+            trusted_origins: TrustedOrigins(settings.all_trusted_origins().into()),
             trusted_proxies: TrustedProxies(settings.http.trusted_proxies.clone().into()),
             settings,
             store,
@@ -75,7 +76,7 @@ impl AuthState {
             sessions,
             passwords,
             revocations,
-            limiter,
+            limiter: Arc::new(limiter),
             metrics,
         })))
     }
@@ -127,7 +128,7 @@ impl AuthState {
 
     /// Trusted origins (base URL's first).
     pub fn trusted_origins(&self) -> &[String] {
-        &self.0.trusted_origins
+        &self.0.trusted_origins.0
     }
 }
 
@@ -146,5 +147,17 @@ impl FromRef<AuthState> for Passwords {
 impl FromRef<AuthState> for TrustedProxies {
     fn from_ref(state: &AuthState) -> Self {
         state.0.trusted_proxies.clone()
+    }
+}
+
+impl FromRef<AuthState> for TrustedOrigins {
+    fn from_ref(state: &AuthState) -> Self {
+        state.0.trusted_origins.clone()
+    }
+}
+
+impl FromRef<AuthState> for Arc<RateLimiter> {
+    fn from_ref(state: &AuthState) -> Self {
+        state.0.limiter.clone()
     }
 }

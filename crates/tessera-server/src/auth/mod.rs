@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
 use tessera_core::account::{AccountError, AccountName, NameError, NewAccount};
 use tessera_core::id::new_id;
@@ -13,8 +13,8 @@ use tessera_store::{NewUser, StoreError, User, UserId};
 
 use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
-use crate::http::origin::{self, OriginRule};
-use crate::http::rate_limit::{Rule, client_key};
+use crate::http::origin::{self, OriginChecked};
+use crate::http::rate_limit::{RateLimit, Rule, client_key, rules};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::session::dto::{SessionDto, UserDto};
@@ -63,8 +63,6 @@ pub(crate) fn routes() -> Routes<AuthState> {
                     "Signed session token for bearer clients",
                 )
                 .header(200, "Set-Cookie", "The session cookie")
-                .origin_checked()
-                .rate_limited()
                 .uses_database(),
             ),
             sign_up,
@@ -92,12 +90,10 @@ pub(crate) fn routes() -> Routes<AuthState> {
             .header(200, "Set-Cookie", "The session cookie")
             .error(&[ErrorCode::InvalidEmail, ErrorCode::PasswordTooLong])
             .error(&[ErrorCode::InvalidEmailOrPassword])
-            .origin_checked()
             .error(&[
                 ErrorCode::InvalidCallbackUrl,
                 ErrorCode::CrossSiteNavigationLoginBlocked,
             ])
-            .rate_limited()
             .uses_database(),
             sign_in,
         )
@@ -108,10 +104,8 @@ pub(crate) fn routes() -> Routes<AuthState> {
                     "Ends the presented session (if any) and the session of `refresh_token` \
                      (if given), and clears the cookies. Succeeds without a session too.",
                 )
-                .auth(Auth::OptionalSession)
                 .json_body("SignOutRequest", false)
                 .ok(200, "SuccessTrue", "Signed out")
-                .origin_checked()
                 .error(&[ErrorCode::InvalidCallbackUrl])
                 .uses_database(),
             sign_out,
@@ -124,7 +118,6 @@ pub(crate) fn routes() -> Routes<AuthState> {
                      (unless `disableRefresh` is given) and hands out an access token in \
                      `set-auth-jwt`.",
                 )
-                .auth(Auth::OptionalSession)
                 .query(
                     "disableRefresh",
                     serde_json::json!({ "type": "string" }),
@@ -158,14 +151,9 @@ async fn ok() -> Json<serde_json::Value> {
     Json(json!({ "ok": true }))
 }
 
-fn origin_check(
-    state: &AuthState,
-    method: &Method,
-    headers: &HeaderMap,
-    rule: OriginRule,
-    fields: &Fields,
-) -> ApiResult<()> {
-    origin::check(method, headers, state.trusted_origins(), rule)?;
+/// `callbackURL`, when given, must stay on a trusted origin (the origin itself is checked
+/// by the `OriginChecked` extractor).
+fn check_callback_url(state: &AuthState, fields: &Fields) -> ApiResult<()> {
     if let Some(url) = fields.opt_string("callbackURL")? {
         origin::check_callback_url(url, state.trusted_origins())?;
     }
@@ -220,13 +208,13 @@ fn generic_sign_up_answer(user: &User) -> Response {
 
 async fn sign_up(
     State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::LoginForm>,
+    _: RateLimit<rules::SignUp>,
     ip: ClientIp,
-    method: Method,
     headers: HeaderMap,
     JsonOrFormBody(fields): JsonOrFormBody,
 ) -> ApiResult<Response> {
-    origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
-    state.limiter().hit(Rule::SignUp, &client_key(ip))?;
+    check_callback_url(&state, &fields)?;
     // Schema first (zod's order: every field's type), then the semantic checks.
     let name = parse_name(&fields)?;
     let raw_email = fields.string("email")?;
@@ -297,14 +285,14 @@ async fn sign_up(
 
 async fn sign_in(
     State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::LoginForm>,
+    _: RateLimit<rules::SignIn>,
     ip: ClientIp,
-    method: Method,
     headers: HeaderMap,
     JsonOrFormBody(fields): JsonOrFormBody,
 ) -> ApiResult<Response> {
-    origin_check(&state, &method, &headers, OriginRule::LoginForm, &fields)?;
+    check_callback_url(&state, &fields)?;
     let client = client_key(ip);
-    state.limiter().hit(Rule::SignIn, &client)?;
     let raw_email = fields.string("email")?;
     let raw_password = fields.string("password")?;
     let callback = fields.opt_string("callbackURL")?.map(str::to_owned);
@@ -400,11 +388,11 @@ async fn refresh_grant(
 
 async fn sign_out(
     State(state): State<AuthState>,
-    method: Method,
-    headers: HeaderMap,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    MaybeSession(found): MaybeSession,
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
-    origin_check(&state, &method, &headers, OriginRule::CookieOnly, &fields)?;
+    check_callback_url(&state, &fields)?;
     // Clients holding a refresh credential sign out with it.
     if let Some(rt) = fields.opt_string("refresh_token")? {
         let digest = tessera_core::TokenDigest::of(rt);
@@ -419,7 +407,7 @@ async fn sign_out(
             tracing::info!(event = "sign_out", session_id = %id, "signed out (refresh credential)");
         }
     }
-    if let Lookup::Live(current, _) = state.sessions().lookup(&headers).await? {
+    if let Lookup::Live(current, _) = found {
         let now = state.clock().now_ms();
         state
             .store()

@@ -11,6 +11,11 @@
 //!   not checked.
 //! * `callbackURL` must be a relative path or on a trusted origin.
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
 use super::error::ApiError;
@@ -23,6 +28,55 @@ pub enum OriginRule {
     CookieOnly,
     /// Sign-in and sign-up: also check cookie-less browser requests.
     LoginForm,
+}
+
+/// An origin rule as a type, for the [`OriginChecked`] extractor.
+pub trait OriginRuleKind: Send + Sync + 'static {
+    /// The rule.
+    const RULE: OriginRule;
+}
+
+/// The origin rules an endpoint can name in its signature.
+pub mod rules {
+    use super::{OriginRule, OriginRuleKind};
+
+    /// Checked only when cookies are sent (writes with the session cookie).
+    #[derive(Debug)]
+    pub struct CookieOnly;
+    impl OriginRuleKind for CookieOnly {
+        const RULE: OriginRule = OriginRule::CookieOnly;
+    }
+
+    /// Sign-in and sign-up: cookie-less browser requests are checked too.
+    #[derive(Debug)]
+    pub struct LoginForm;
+    impl OriginRuleKind for LoginForm {
+        const RULE: OriginRule = OriginRule::LoginForm;
+    }
+}
+
+/// The origins allowed to make credentialed cross-origin calls; a state part.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedOrigins(pub Arc<[String]>);
+
+/// The request passed origin rule `R` before the handler ran (else 403). Naming it in a
+/// handler's signature is what checks the endpoint, and what documents it as checked.
+#[derive(Debug)]
+pub struct OriginChecked<R>(PhantomData<R>);
+
+impl<S, R> FromRequestParts<S> for OriginChecked<R>
+where
+    R: OriginRuleKind,
+    TrustedOrigins: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let trusted = TrustedOrigins::from_ref(state);
+        check(&parts.method, &parts.headers, &trusted.0, R::RULE)?;
+        Ok(Self(PhantomData))
+    }
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -17,13 +17,16 @@
 //! the attacker stops, the whole quota within the hour.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::extract::{FromRef, FromRequestParts};
+use http::request::Parts;
 use tessera_core::Clock;
 
-use super::client_ip::ClientIp;
+use super::client_ip::{ClientIp, TrustedProxies};
 use super::error::ApiError;
 
 /// N requests per window.
@@ -294,6 +297,60 @@ fn loggable(key: &str) -> String {
     match key.split_once('@') {
         Some((_, rest)) => format!("…@{rest}"),
         None => key.to_owned(),
+    }
+}
+
+/// A rate-limit rule as a type, for the [`RateLimit`] extractor.
+pub trait RuleKind: Send + Sync + 'static {
+    /// The rule.
+    const RULE: Rule;
+}
+
+/// The per-client-IP rules an endpoint can name in its signature.
+pub mod rules {
+    use super::{Rule, RuleKind};
+
+    macro_rules! rule_kind {
+        ($name:ident, $rule:ident, $doc:literal) => {
+            #[doc = $doc]
+            #[derive(Debug)]
+            pub struct $name;
+            impl RuleKind for $name {
+                const RULE: Rule = Rule::$rule;
+            }
+        };
+    }
+
+    rule_kind!(SignIn, SignIn, "Sign-in attempts per client IP.");
+    rule_kind!(SignUp, SignUp, "Sign-ups per client IP.");
+    rule_kind!(Refresh, Refresh, "Refreshes per client IP.");
+    rule_kind!(
+        ChangePassword,
+        ChangePassword,
+        "Password changes per client IP."
+    );
+    rule_kind!(Token, Token, "Access-token requests per client IP.");
+}
+
+/// One request taken from the caller's per-IP quota of `R` before the handler runs (429
+/// with `Retry-After` when none is left). Naming it in a handler's signature is what limits
+/// the endpoint, and what documents it as limited.
+#[derive(Debug)]
+pub struct RateLimit<R>(PhantomData<R>);
+
+impl<S, R> FromRequestParts<S> for RateLimit<R>
+where
+    R: RuleKind,
+    Arc<RateLimiter>: FromRef<S>,
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(ip) = ClientIp::from_request_parts(parts, state).await;
+        Arc::<RateLimiter>::from_ref(state).hit(R::RULE, &client_key(ip))?;
+        Ok(Self(PhantomData))
     }
 }
 

@@ -17,7 +17,11 @@
 //! Request bodies are read field by field (see [`crate::http::body`]), so their schemas are
 //! declared here next to the components they reference ([`schemas`]).
 
+mod describe;
 pub(crate) mod schemas;
+
+pub(crate) use describe::Describe;
+use describe::DescribeArgs;
 
 use crate::http::ErrorCode;
 use std::collections::BTreeMap;
@@ -425,8 +429,9 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub(crate) fn add<H, T>(mut self, op: Operation, handler: H) -> Self
     where
         H: Handler<T, S>,
-        T: 'static,
+        T: DescribeArgs + 'static,
     {
+        let op = T::describe(op);
         let filter = op.verb.filter();
         let method_router = match self.paths.remove(&op.path) {
             Some(existing) => existing.on(filter, handler),

@@ -45,3 +45,15 @@ where
             .map(Self)
     }
 }
+
+impl crate::openapi::Describe for CurrentSession {
+    fn describe(op: crate::openapi::Operation) -> crate::openapi::Operation {
+        op.auth(crate::openapi::Auth::Session)
+    }
+}
+
+impl crate::openapi::Describe for MaybeSession {
+    fn describe(op: crate::openapi::Operation) -> crate::openapi::Operation {
+        op.auth(crate::openapi::Auth::OptionalSession)
+    }
+}

@@ -12,9 +12,10 @@
 //!   `GET /api/auth/revocations` for verifiers elsewhere.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, header};
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
@@ -23,8 +24,8 @@ use tessera_store::{NewRefreshToken, RefreshOutcome, RefreshPolicy, SessionId, U
 
 use crate::http::ErrorCode;
 use crate::http::client_ip::ClientIp;
-use crate::http::origin::{self, OriginRule};
-use crate::http::rate_limit::{Rule, client_key};
+use crate::http::origin::{self, OriginChecked};
+use crate::http::rate_limit::{RateLimit, rules};
 use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::session::dto::{SessionDto, UserDto};
@@ -40,7 +41,6 @@ pub(crate) fn routes() -> Routes<AuthState> {
             Operation::get("/list-sessions", "listSessions", "The caller's live sessions")
                 .tag(TAG)
                 .describe("Each session's `token` field is its (non-secret) id, never another session's token.")
-                .auth(Auth::Session)
                 .ok(200, "SessionList", "Live sessions")
                 .uses_database(),
             list_sessions,
@@ -49,20 +49,16 @@ pub(crate) fn routes() -> Routes<AuthState> {
             Operation::post("/revoke-session", "revokeSession", "End one of the caller's sessions")
                 .tag(TAG)
                 .describe("`token` is a session id from list-sessions or a raw session token. The answer is the same whether or not it matched.")
-                .auth(Auth::Session)
                 .json_body("RevokeSessionRequest", true)
                 .ok(200, "StatusTrue", "Done")
-                .origin_checked()
                 .uses_database(),
             revoke_session,
         )
         .add(
             Operation::post("/revoke-sessions", "revokeSessions", "End all of the caller's sessions")
                 .tag(TAG)
-                .auth(Auth::Session)
                 .json_body("EmptyRequest", false)
                 .ok(200, "StatusTrue", "Done; cookies cleared")
-                .origin_checked()
                 .uses_database(),
             revoke_sessions,
         )
@@ -73,10 +69,8 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 "End every session but the current one",
             )
             .tag(TAG)
-            .auth(Auth::Session)
             .json_body("EmptyRequest", false)
             .ok(200, "StatusTrue", "Done")
-            .origin_checked()
             .uses_database(),
             revoke_other_sessions,
         )
@@ -84,12 +78,9 @@ pub(crate) fn routes() -> Routes<AuthState> {
             Operation::post("/change-password", "changePassword", "Change the password")
                 .tag(TAG)
                 .describe("Ends every other session. With `revokeOtherSessions: true` the current session is replaced too and the answer carries the new token and cookie.")
-                .auth(Auth::Session)
                 .json_body("ChangePasswordRequest", true)
                 .ok(200, "ChangePasswordResponse", "Changed")
                 .error(&[ErrorCode::PasswordTooShort, ErrorCode::PasswordTooLong, ErrorCode::PasswordCompromised, ErrorCode::InvalidPassword, ErrorCode::CredentialAccountNotFound])
-                .origin_checked()
-                .rate_limited()
                 .uses_database(),
             change_password,
         )
@@ -101,7 +92,6 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 .json_body("RefreshRequest", true)
                 .ok(200, "RefreshResponse", "A new access token and refresh credential")
                 .error(&[ErrorCode::InvalidRefreshToken])
-                .rate_limited()
                 .uses_database(),
             refresh,
         )
@@ -109,7 +99,6 @@ pub(crate) fn routes() -> Routes<AuthState> {
             Operation::get("/revocations", "getRevocations", "Recently ended sessions")
                 .tag(TAG)
                 .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services: at most 1000 per answer, oldest first. Call without `since` for everything in the window, then with the answer's `cursor`; `more: true` means call again at once. Ids may repeat across answers. Only for callers holding the feed secret (`--revocations-secret`).")
-                .auth(Auth::ServiceSecret)
                 .query("since", json!({ "type": "string", "maxLength": 300 }), "The `cursor` of the previous answer")
                 .ok(200, "Revocations", "The revocation feed")
                 .error(&[ErrorCode::InvalidCursor])
@@ -141,23 +130,12 @@ async fn list_sessions(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
-fn check_origin(state: &AuthState, method: &Method, headers: &HeaderMap) -> ApiResult<()> {
-    origin::check(
-        method,
-        headers,
-        state.trusted_origins(),
-        OriginRule::CookieOnly,
-    )
-}
-
 async fn revoke_session(
     State(state): State<AuthState>,
-    method: Method,
-    headers: HeaderMap,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    CurrentSession(current, _): CurrentSession,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    check_origin(&state, &method, &headers)?;
-    let (current, _) = state.sessions().require(&headers).await?;
     let handle = body.string("token")?;
     // A session id (from list-sessions) or a raw session token; either must be the caller's.
     let target = if let Some(t) = SessionToken::parse(handle) {
@@ -205,44 +183,39 @@ async fn revoke_all(
 
 async fn revoke_sessions(
     State(state): State<AuthState>,
-    method: Method,
-    headers: HeaderMap,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    CurrentSession(current, _): CurrentSession,
     JsonBody(_): JsonBody,
 ) -> ApiResult<Response> {
-    check_origin(&state, &method, &headers)?;
-    let (current, _) = state.sessions().require(&headers).await?;
     revoke_all(&state, &current, None).await?;
     Ok((state.sessions().clear_cookies(), status_true()).into_response())
 }
 
 async fn revoke_other_sessions(
     State(state): State<AuthState>,
-    method: Method,
-    headers: HeaderMap,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    CurrentSession(current, _): CurrentSession,
     JsonBody(_): JsonBody,
 ) -> ApiResult<Response> {
-    check_origin(&state, &method, &headers)?;
-    let (current, _) = state.sessions().require(&headers).await?;
     revoke_all(&state, &current, Some(&current.session.id)).await?;
     Ok(status_true().into_response())
 }
 
 async fn change_password(
     State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    _: RateLimit<rules::ChangePassword>,
     ip: ClientIp,
-    method: Method,
+    CurrentSession(current, _): CurrentSession,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    check_origin(&state, &method, &headers)?;
-    state.limiter().hit(Rule::ChangePassword, &client_key(ip))?;
     let raw_new = body.string("newPassword")?;
     let raw_current = body.string("currentPassword")?;
     let rotate_current = body.opt_bool("revokeOtherSessions")?.unwrap_or(false);
     let new_password = Password::new(raw_new).map_err(ApiError::from)?;
     crate::password::refuse_common(&new_password)?;
     let current_password = Password::candidate(raw_current).map_err(ApiError::from)?;
-    let (current, _) = state.sessions().require(&headers).await?;
     let stored = state
         .store()
         .user_with_password_by_id(&current.user.id)
@@ -300,10 +273,9 @@ fn invalid_refresh() -> ApiError {
 
 async fn refresh(
     State(state): State<AuthState>,
-    ip: ClientIp,
+    _: RateLimit<rules::Refresh>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    state.limiter().hit(Rule::Refresh, &client_key(ip))?;
     let presented = body.string("refresh_token")?;
     if !refresh_keys::well_formed(presented) {
         return Err(invalid_refresh());
@@ -369,25 +341,44 @@ const FEED_OVERLAP_MS: i64 = 5_000;
 /// callers holding the feed secret (`Authorization: Bearer`, compared in constant time)
 /// are answered; at most [`FEED_PAGE`] ids per answer, oldest first, with a `cursor` for
 /// the next call and `more: true` when the next call should come at once.
+/// A caller of the revocation feed that presented the feed secret (`--revocations-secret`)
+/// as a Bearer token, compared in constant time; anyone else is answered 401 before the
+/// handler runs (everyone, when no secret is configured).
+#[derive(Debug)]
+struct FeedCaller;
+
+impl FromRequestParts<AuthState> for FeedCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AuthState) -> ApiResult<Self> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::as_bytes);
+        match (&state.settings().security.revocations_secret, presented) {
+            (Some(secret), Some(given))
+                if tessera_core::token::constant_time_eq(secret.expose_secret(), given) =>
+            {
+                Ok(Self)
+            }
+            _ => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+impl crate::openapi::Describe for FeedCaller {
+    fn describe(op: Operation) -> Operation {
+        op.auth(Auth::ServiceSecret)
+    }
+}
+
 async fn revocations(
     State(state): State<AuthState>,
-    headers: HeaderMap,
+    _: FeedCaller,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::as_bytes);
-    let allowed = match (&state.settings().security.revocations_secret, presented) {
-        (Some(secret), Some(given)) => {
-            tessera_core::token::constant_time_eq(secret.expose_secret(), given)
-        }
-        _ => false,
-    };
-    if !allowed {
-        return Err(ApiError::unauthorized());
-    }
     let window = state.settings().tokens.access_token_ttl + std::time::Duration::from_secs(60);
     let oldest = state
         .clock()

@@ -8,9 +8,9 @@ use http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
 
 use crate::http::ApiResult;
-use crate::http::client_ip::ClientIp;
-use crate::http::rate_limit::{Rule, client_key};
+use crate::http::rate_limit::{RateLimit, rules};
 use crate::openapi::{Auth, Operation, Routes};
+use crate::session::CurrentSession;
 use crate::state::AuthState;
 
 /// Routes under `/api/auth`, with their documentation.
@@ -29,9 +29,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
             Operation::get("/token", "getToken", "An access token for the current session")
                 .tag(TAG)
                 .describe("A short-lived JWT (`sub` = user id, `sid` = session id) for the tasks API and other backends.")
-                .auth(Auth::Session)
                 .ok(200, "TokenResponse", "The access token")
-                .rate_limited()
                 .uses_database(),
             token,
         )
@@ -58,11 +56,9 @@ async fn jwks(State(state): State<AuthState>) -> Response {
 
 async fn token(
     State(state): State<AuthState>,
-    ip: ClientIp,
-    headers: HeaderMap,
+    _: RateLimit<rules::Token>,
+    CurrentSession(current, _): CurrentSession,
 ) -> ApiResult<Response> {
-    state.limiter().hit(Rule::Token, &client_key(ip))?;
-    let (current, _) = state.sessions().require(&headers).await?;
     let jwt = state.sessions().mint(&current.user, &current.session)?;
     let mut h = HeaderMap::new();
     crate::http::layers::no_store(&mut h);

@@ -328,3 +328,49 @@ async fn the_docs_page_loads_same_origin_assets_under_a_strict_policy() {
         );
     }
 }
+
+/// What the document says an operation requires is what is mounted (its handler's
+/// extractors): every operation documented as needing a session, an access token or the
+/// feed secret refuses a caller without one, whatever the body.
+#[tokio::test]
+async fn every_operation_documented_as_needing_credentials_refuses_an_anonymous_caller() {
+    let app = spawn_app_with(|s| {
+        s.security.revocations_secret = Some(FEED_SECRET.as_bytes().to_vec().into());
+    })
+    .await;
+    let doc = fetch_document(&app).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            let Some(op) = item.get(m) else { continue };
+            let schemes: Vec<String> = op["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|req| req.as_object())
+                .flat_map(|req| req.keys().cloned().collect::<Vec<_>>())
+                .collect();
+            let anonymous_allowed = op["security"].as_array().is_none_or(|a| {
+                a.is_empty()
+                    || a.iter()
+                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            if anonymous_allowed || schemes.is_empty() {
+                continue;
+            }
+            let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap();
+            let mut rb = app.request(method, &concrete(path));
+            if m != "get" && m != "delete" {
+                rb = rb.header("content-type", "application/json").body("{}");
+            }
+            let res = rb.send().await.unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "{m} {path} is documented as needing {schemes:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} operations need credentials?");
+}
