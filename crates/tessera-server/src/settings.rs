@@ -654,7 +654,15 @@ mod tests {
     fn debug_redacts_secrets_and_db_passwords() {
         let mut s = Settings::new_dev(b"super-secret-value-that-is-long-enough".to_vec());
         s.database.database_url = "postgres://app:hunter2@db/tessera".into();
-        let d = format!("{s:?}");
-        assert!(!d.contains("super-secret") && !d.contains("hunter2"), "{d}");
+        s.tokens.jwt_secret = Some(b"jwt-secret-value-that-is-long-enough".to_vec().into());
+        s.security.revocations_secret =
+            Some(b"feed-secret-value-that-is-long-enough".to_vec().into());
+        for d in [format!("{s:?}"), format!("{s:#?}")] {
+            for secret in ["super-secret", "jwt-secret", "feed-secret", "hunter2"] {
+                assert!(!d.contains(secret), "{secret} printed: {d}");
+            }
+            assert!(d.contains("postgres://app:***@db/tessera"), "{d}");
+            assert_eq!(d.matches("<redacted>").count(), 3, "{d}");
+        }
     }
 }

@@ -242,3 +242,29 @@ async fn operators_create_users_list_and_end_sessions_and_inspect_tokens() {
         "the ops user's sign-in session: {out}"
     );
 }
+
+#[test]
+fn users_create_refuses_what_sign_up_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |name: &str, email: &str, password: &str| {
+        let out = admin_with_stdin(
+            dir.path(),
+            &["users", "create", "--email", email, "--name", name],
+            &format!("{password}\n"),
+        );
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = create("\u{202E}\u{200B}", "ada@x.test", "correct horse battery");
+    assert!(!ok && err.contains("visible character"), "{err}");
+    let (ok, err) = create(&"x".repeat(201), "ada@x.test", "correct horse battery");
+    assert!(!ok && err.contains("longer than 200"), "{err}");
+    let (ok, err) = create("Ada", "ada@x.test", "password123");
+    assert!(!ok && err.contains("too common"), "{err}");
+    let (ok, err) = create("Ada", "not-an-email", "correct horse battery");
+    assert!(!ok, "{err}");
+    let (ok, err) = create("Ada", "ada@x.test", "correct horse battery");
+    assert!(ok, "{err}");
+}
