@@ -32,10 +32,9 @@ pub(crate) enum LogFormat {
 }
 
 /// What this process serves.
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum RoleArg {
     /// Auth server, tasks API and web UI.
-    #[default]
     All,
     /// Only the auth server (and web UI).
     Auth,
@@ -44,13 +43,22 @@ pub(crate) enum RoleArg {
 }
 
 /// How sign-up answers a taken email.
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum SignUpArg {
     /// 422 USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL (tells anyone the address has an account).
-    #[default]
     Reveal,
     /// The same answer for taken and new emails.
     Generic,
+}
+
+impl From<&Role> for RoleArg {
+    fn from(role: &Role) -> Self {
+        match role {
+            Role::All => RoleArg::All,
+            Role::Auth => RoleArg::Auth,
+            Role::Api(_) => RoleArg::Api,
+        }
+    }
 }
 
 impl From<SignUpResponse> for SignUpArg {
@@ -140,7 +148,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TESSERA_JWT_AUDIENCE")]
     pub(crate) jwt_audience: Option<String>,
     /// What this process serves.
-    #[arg(long, env = "TESSERA_ROLE", value_enum, default_value_t = RoleArg::All)]
+    #[arg(long, env = "TESSERA_ROLE", value_enum, default_value_t = RoleArg::from(&defaults::ROLE))]
     pub(crate) role: RoleArg,
     /// With --role api: the auth server's JWKS URL (e.g. http://auth:8080/api/auth/jwks).
     #[arg(long, env = "TESSERA_JWKS_URL")]

@@ -206,5 +206,5 @@ fn with_no_options_the_cli_builds_the_servers_defaults() {
     assert_eq!(s.sessions.refresh_grace, defaults::REFRESH_GRACE);
     assert_eq!(s.security.sign_up_response, defaults::SIGN_UP_RESPONSE);
     assert_eq!(s.deployment.jwks_cooldown, defaults::JWKS_COOLDOWN);
-    assert_eq!(s.deployment.role, tessera_server::Role::All);
+    assert_eq!(s.deployment.role, defaults::ROLE);
 }

@@ -328,7 +328,7 @@ pub mod defaults {
     use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
     use std::time::Duration;
 
-    use super::{JwtAlg, SignUpResponse};
+    use super::{JwtAlg, Role, SignUpResponse};
 
     const MINUTE: u64 = 60;
     const HOUR: u64 = 60 * MINUTE;
@@ -369,6 +369,8 @@ pub mod defaults {
     pub const MAX_CONNECTIONS: usize = 1024;
     /// Cleartext HTTP/2.
     pub const HTTP2: bool = false;
+    /// What the process serves.
+    pub const ROLE: Role = Role::All;
     /// How sign-up answers a taken email.
     pub const SIGN_UP_RESPONSE: SignUpResponse = SignUpResponse::Reveal;
     /// Least time between JWKS refetches for an unknown key id.
@@ -446,7 +448,7 @@ impl Default for Security {
 impl Default for Deployment {
     fn default() -> Self {
         Self {
-            role: Role::All,
+            role: defaults::ROLE,
             revocations_url: None,
             jwks_cooldown: defaults::JWKS_COOLDOWN,
         }
