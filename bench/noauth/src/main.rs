@@ -1,6 +1,6 @@
 //! `tessera-bench-noauth <bind> <sqlite-url>`: serves `GET /api/{user_id}/tasks` exactly as
 //! Tessera's tasks API does (the same `TaskStore::list_tasks`, page parsing defaults, DTO,
-//! `no-store` header, request metrics, `tessera_server::http::layers` and connection loop),
+//! `no-store` layer, request metrics, `tessera_server::http::layers` and connection loop),
 //! but without the `OwnerOf` extractor: no token is read or verified. Only for measuring the
 //! cost of authentication in `bench/run`.
 
@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::new()
         .route(
             "/api/{user_id}/tasks",
-            get(list).layer(tessera_server::tasks_no_store()),
+            get(list).layer(tessera_server::http::layers::no_store_layer()),
         )
         .route("/healthz", get(|| async { Json(serde_json_ok()) }))
         .with_state(store)

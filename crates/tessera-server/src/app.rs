@@ -39,7 +39,12 @@ pub fn build_app(services: &Services) -> Router {
     let mut ops = Vec::new();
     if let Some(auth) = &services.auth {
         let (auth_routes, auth_ops) = auth_routes().into_parts(AUTH_PREFIX);
-        router = router.nest(AUTH_PREFIX, auth_routes.with_state(auth.clone()));
+        router = router.nest(
+            AUTH_PREFIX,
+            auth_routes
+                .with_state(auth.clone())
+                .layer(http::layers::no_store_layer()),
+        );
         ops.extend(auth_ops);
     }
     if let Some(tasks) = &services.tasks {

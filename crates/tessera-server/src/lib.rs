@@ -45,4 +45,4 @@ pub use crate::probes::observe_request;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};
 pub use crate::startup::{Application, StartError, connect_database, connect_store};
 pub use crate::state::AuthState;
-pub use crate::tasks::{TasksState, no_store as tasks_no_store};
+pub use crate::tasks::TasksState;

@@ -197,10 +197,8 @@ fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
 /// `{"token": null, "user": …}` and no cookie: the answer of generic sign-up mode, for new
 /// and taken emails alike.
 fn generic_sign_up_answer(user: &User) -> Response {
-    let mut h = HeaderMap::new();
-    crate::http::layers::no_store(&mut h);
     (
-        h,
+        HeaderMap::new(),
         Json(json!({ "token": null, "user": UserDto::from(user) })),
     )
         .into_response()
@@ -381,9 +379,7 @@ async fn refresh_grant(
         .token_response(user, &session, &refresh_token)?;
     body["token"] = serde_json::Value::Null;
     body["user"] = json!(UserDto::from(user));
-    let mut h = HeaderMap::new();
-    crate::http::layers::no_store(&mut h);
-    Ok((h, Json(body)).into_response())
+    Ok(Json(body).into_response())
 }
 
 async fn sign_out(
@@ -418,8 +414,7 @@ async fn sign_out(
             .end(std::slice::from_ref(&current.session.id));
         tracing::info!(event = "sign_out", user_id = %current.user.id, session_id = %current.session.id, "signed out");
     }
-    let mut h = state.sessions().clear_cookies();
-    crate::http::layers::no_store(&mut h);
+    let h = state.sessions().clear_cookies();
     Ok((h, Json(json!({ "success": true }))).into_response())
 }
 
@@ -439,7 +434,6 @@ async fn get_session(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut h = HeaderMap::new();
-    crate::http::layers::no_store(&mut h);
     let mut current = match found {
         Lookup::Live(c, _) => *c,
         Lookup::Expired => {

@@ -88,6 +88,21 @@ pub fn no_store(headers: &mut http::HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// The one `no-store` layer: every answer of the routers it wraps (the auth API, the tasks
+/// API) is `no-store` unless its handler chose a caching policy itself (only the JWKS
+/// does). No allocation per request.
+pub fn no_store_layer()
+-> tower::util::MapResponseLayer<fn(axum::response::Response) -> axum::response::Response> {
+    tower::util::MapResponseLayer::new(mark_no_store)
+}
+
+fn mark_no_store(mut res: axum::response::Response) -> axum::response::Response {
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        no_store(res.headers_mut());
+    }
+    res
+}
+
 /// 431 for more than [`MAX_HEADERS`] header fields, as HTTP/1 answers in hyper.
 async fn limit_header_count(
     req: axum::extract::Request,

@@ -242,7 +242,6 @@ impl Sessions {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("set-auth-token"),
         );
-        crate::http::layers::no_store(&mut h);
         h
     }
 

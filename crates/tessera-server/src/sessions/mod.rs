@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderMap, header};
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 use tessera_core::id::new_id;
@@ -127,7 +127,7 @@ async fn list_sessions(
             v
         })
         .collect();
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+    Ok(Json(body).into_response())
 }
 
 async fn revoke_session(
@@ -319,14 +319,7 @@ async fn refresh(
     let body = state
         .sessions()
         .token_response(&user, &session, &successor)?;
-    Ok((
-        [
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (header::PRAGMA, HeaderValue::from_static("no-cache")),
-        ],
-        Json(body),
-    )
-        .into_response())
+    Ok(Json(body).into_response())
 }
 
 /// Most session ids in one answer of the revocation feed.
@@ -402,15 +395,12 @@ async fn revocations(
         None => format!("{after_ms}:{after_id}"),
     };
     let ids: Vec<&str> = page.iter().map(|(id, _)| id.as_str()).collect();
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({
-            "sessions": ids,
-            "window_seconds": window.as_secs(),
-            "cursor": cursor,
-            "more": more,
-        })),
-    )
+    Ok((Json(json!({
+        "sessions": ids,
+        "window_seconds": window.as_secs(),
+        "cursor": cursor,
+        "more": more,
+    })),)
         .into_response())
 }
 

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tessera_core::Clock;
@@ -20,7 +20,6 @@ use tessera_core::task::{
 use tessera_core::timefmt::iso_millis;
 use tessera_store::{TaskChange, TaskId, TaskRow, TaskStore, UserId};
 use tessera_verify::{OwnerOf, Verifier};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::ErrorCode;
 use crate::http::{ApiError, ApiResult, JsonBody};
@@ -75,13 +74,12 @@ impl FromRef<TasksState> for Verifier {
 /// The routes with their state and the `no-store` layer, and their documentation.
 pub(crate) fn router(state: TasksState) -> (Router, Vec<crate::openapi::Operation>) {
     let (router, ops) = routes().into_parts("");
-    (router.with_state(state).layer(no_store()), ops)
-}
-
-/// `Cache-Control: no-store` on every answer: a user's tasks are private, and no browser or
-/// shared cache may keep them (ASVS 14.3.2).
-pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+    (
+        router
+            .with_state(state)
+            .layer(crate::http::layers::no_store_layer()),
+        ops,
+    )
 }
 
 /// The routes, with their documentation.

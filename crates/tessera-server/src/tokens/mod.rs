@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderValue, header};
 use serde_json::json;
 
 use crate::http::ApiResult;
@@ -60,7 +60,5 @@ async fn token(
     CurrentSession(current, _): CurrentSession,
 ) -> ApiResult<Response> {
     let jwt = state.sessions().mint(&current.user, &current.session)?;
-    let mut h = HeaderMap::new();
-    crate::http::layers::no_store(&mut h);
-    Ok((h, Json(json!({ "token": jwt }))).into_response())
+    Ok(Json(json!({ "token": jwt })).into_response())
 }
