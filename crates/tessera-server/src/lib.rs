@@ -4,18 +4,11 @@
 //! benches); [`Application`] connects storage, loads keys, binds a socket and serves (used
 //! by the CLI and by black-box tests on port 0).
 //!
-//! The modules stand on floors and import only downward (a test keeps it so):
-//!
-//! 1. `app`, `startup`, `upkeep`, `probes` — composition and process life;
-//! 2. handlers: `auth` (Better Auth's email/password core), `sessions` (list, revoke,
-//!    change password, refresh, the revocation feed), `tokens` (JWKS, `/token`), `tasks`
-//!    (the protected API, authorised only through `tessera-verify`), `ui`;
-//! 3. `state` — the auth server's services, handed to handlers through `FromRef`;
-//! 4. `session` — the session lifecycle (start, look up, slide, end, cookies, extractors);
-//! 5. `keys` (signing keys and minting), `password` (hashing threads, common passwords),
-//!    `revocation` (the ended-sessions set);
-//! 6. `settings`, `openapi`, `http` (errors, bodies, client IP, origin, rate limits,
-//!    layers), `metrics`, `serve` (the accept loop).
+//! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
+//! so; ARCHITECTURE.md describes each), top first:
+//! `startup` | `app` `upkeep` and the handlers `auth` `sessions` `tokens` | `state` |
+//! `session` | `keys` | `probes` `settings` `tasks` | `openapi` `password` `ui` | `http` |
+//! `metrics` `revocation` `serve`.
 
 mod app;
 mod auth;
