@@ -13,7 +13,7 @@ use crate::settings::Settings;
 use crate::state::AuthState;
 use crate::{auth, http, openapi, probes, sessions, tasks, tokens, ui};
 
-/// What one process serves: the auth server, the tasks API, or both (see [`Role`]).
+/// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
 #[derive(Debug, Clone)]
 pub struct Services {
     /// The auth server's state, when this process issues tokens.
@@ -32,7 +32,7 @@ pub struct Services {
 
 /// The whole HTTP surface of these services, with its layers.
 ///
-/// Every route except the web UI's HTML pages comes from an [`openapi::Routes`] table, so
+/// Every route except the web UI's HTML pages comes from an `openapi::Routes` table, so
 /// the OpenAPI document served at `/api/openapi.json` lists exactly what is served.
 pub fn build_app(services: &Services) -> Router {
     let mut router = Router::new();

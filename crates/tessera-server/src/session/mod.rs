@@ -1,9 +1,9 @@
 //! The session lifecycle, in one place and without handlers: a session **starts** here
 //! (every way in — password sign-in, sign-up, a refresh grant, a replaced session after a
 //! password change, and later identity providers, passkeys, magic links and second factors —
-//! ends in [`Sessions::start`]), is **looked up** from a cookie or Bearer token (with the
-//! one-second [`cache`] on SQLite), **slides** its expiry while used, and **ends** through
-//! [`Sessions::end`], which also stops its access tokens in this process at once.
+//! ends in `Sessions::start`), is **looked up** from a cookie or Bearer token (with the
+//! one-second `cache` on SQLite), **slides** its expiry while used, and **ends** through
+//! `Sessions::end`, which also stops its access tokens in this process at once.
 //!
 //! Also here: the Better Auth cookies ([`cookies`]), the wire shapes of users and sessions
 //! ([`dto`]), the keys that derive refresh-credential successors ([`refresh_keys`]) and the
