@@ -12,12 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
-section() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+# shellcheck source=../e2e/lib/setup.sh
+. "$ROOT/e2e/lib/setup.sh"
 
-if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
-  echo "Node >= 20 is required (found $(node --version))" >&2
-  exit 1
-fi
+need_node 20
 for dir in clients/js examples/node-backend; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     section "npm ci ($dir)"
@@ -26,34 +24,11 @@ for dir in clients/js examples/node-backend; do
 done
 
 VENV=clients/.venv
-want="$(cat examples/fastapi/requirements.txt | sha256sum | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
-  section "python venv ($VENV)"
-  rm -rf "$VENV"
-  if ! python3 -m venv "$VENV"; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-      python3 -m venv "$VENV"
-    else
-      echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-      exit 1
-    fi
-  fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r examples/fastapi/requirements.txt
-  echo "$want" >"$VENV/.requirements.sha256"
-fi
+need_venv "$VENV" "$(sha256sum <examples/fastapi/requirements.txt | cut -d' ' -f1)" -r examples/fastapi/requirements.txt
 # the package under test, as a user installs it (one command), fresh every run
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./clients/python
 
-if [ -z "${TESSERA_BIN:-}" ]; then
-  section "cargo build -p tessera-cli"
-  cargo build -p tessera-cli --locked
-  TESSERA_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
-  case "$TESSERA_BIN" in /*) ;; *) TESSERA_BIN="$ROOT/$TESSERA_BIN" ;; esac
-fi
-[ -x "$TESSERA_BIN" ] || { echo "TESSERA_BIN=$TESSERA_BIN is not an executable" >&2; exit 1; }
-export TESSERA_BIN
-echo "tessera under test: $TESSERA_BIN"
+need_tessera "$ROOT"
 
 failed=()
 section "conformance cases are what conformance/generate.py writes"

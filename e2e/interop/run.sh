@@ -12,62 +12,27 @@ set -euo pipefail
 cd "$(dirname "$0")"
 HERE="$(pwd)"
 ROOT="$(cd ../.. && pwd)"
-section() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+# shellcheck source=../lib/setup.sh
+. "$ROOT/e2e/lib/setup.sh"
 
-# --- Chromium (never a downloaded browser: playwright-core drives Debian's) -------------
-export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$CHROMIUM_PATH" ]; then
-  section "installing chromium"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "no Chromium at $CHROMIUM_PATH; install it (apt-get install -y chromium) or set CHROMIUM_PATH" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
+# Chromium (never a downloaded browser: playwright-core drives Debian's)
+need_chromium
 
-# --- Node packages ---------------------------------------------------------------------
-if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
-  echo "Node >= 20 is required (found $(node --version))" >&2
-  exit 1
-fi
+# Node packages
+need_node 20
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   section "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# --- Python venv -----------------------------------------------------------------------
+# Python venv: tessera-verify (clients/python) is installed from the tree, so its sources
+# are part of the hash
 REQS=(python/requirements.txt "$ROOT/examples/fastapi/requirements.txt")
-# tessera-verify (clients/python) is installed from the tree: its sources are part of the hash
 want="$(cat "${REQS[@]}" "$ROOT"/clients/python/pyproject.toml "$ROOT"/clients/python/src/tessera_verify/*.py | sha256sum | cut -d' ' -f1)"
-if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
-  section "python venv"
-  if ! python3 -m venv .venv; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-      python3 -m venv .venv
-    else
-      echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-      exit 1
-    fi
-  fi
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "${REQS[0]}" -r "${REQS[1]}" "$ROOT/clients/python"
-  echo "$want" >.venv/.requirements.sha256
-fi
+need_venv .venv "$want" -r "${REQS[0]}" -r "${REQS[1]}" "$ROOT/clients/python"
 
-# --- the binary under test -------------------------------------------------------------
-if [ -z "${TESSERA_BIN:-}" ]; then
-  section "cargo build -p tessera-cli"
-  (cd "$ROOT" && cargo build -p tessera-cli --locked)
-  TESSERA_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
-  case "$TESSERA_BIN" in /*) ;; *) TESSERA_BIN="$ROOT/$TESSERA_BIN" ;; esac
-fi
-if [ ! -x "$TESSERA_BIN" ]; then
-  echo "TESSERA_BIN=$TESSERA_BIN is not an executable" >&2
-  exit 1
-fi
-export TESSERA_BIN
-echo "tessera under test: $TESSERA_BIN"
+# the binary under test
+need_tessera "$ROOT"
 
 # --- the suites --------------------------------------------------------------------------
 failed=()

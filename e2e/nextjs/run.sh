@@ -14,26 +14,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 HERE="$(pwd)"
 ROOT="$(cd ../.. && pwd)"
-section() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
 export NEXT_TELEMETRY_DISABLED=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# shellcheck source=../lib/setup.sh
+. "$ROOT/e2e/lib/setup.sh"
 
 # --- Chromium (Debian's; nothing downloads a browser) -----------------------------------
-export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$CHROMIUM_PATH" ]; then
-  section "installing chromium"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "no Chromium at $CHROMIUM_PATH; install it (apt-get install -y chromium) or set CHROMIUM_PATH" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-fi
+need_chromium
 
 # --- Node packages: the example app and this suite ------------------------------------------
-if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)'; then
-  echo "Node >= 20.9 is required by Next.js (found $(node --version))" >&2
-  exit 1
-fi
+need_node 20 9  # Next.js needs 20.9
 # (the app installs a copy of clients/js: a change there needs a new install too)
 stale() {
   local dir="$1" stamp="$1/node_modules/.package-lock.json"
@@ -48,38 +37,11 @@ for dir in "$ROOT/examples/nextjs" "$HERE"; do
 done
 
 # --- Python venv for the FastAPI backend (its requirements and tessera-verify from the tree) ---
-REQS=("$ROOT/examples/fastapi/requirements.txt")
-want="$(cat "${REQS[@]}" "$ROOT"/clients/python/pyproject.toml "$ROOT"/clients/python/src/tessera_verify/*.py | sha256sum | cut -d' ' -f1)"
-if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
-  section "python venv"
-  if ! python3 -m venv .venv; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-      python3 -m venv .venv
-    else
-      echo "python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-      exit 1
-    fi
-  fi
-  pip_args=()
-  for r in "${REQS[@]}"; do pip_args+=(-r "$r"); done
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${pip_args[@]}" "$ROOT/clients/python"
-  echo "$want" >.venv/.requirements.sha256
-fi
+want="$(cat "$ROOT/examples/fastapi/requirements.txt" "$ROOT"/clients/python/pyproject.toml "$ROOT"/clients/python/src/tessera_verify/*.py | sha256sum | cut -d' ' -f1)"
+need_venv .venv "$want" -r "$ROOT/examples/fastapi/requirements.txt" "$ROOT/clients/python"
 
 # --- the Tessera binary ----------------------------------------------------------------------
-if [ -z "${TESSERA_BIN:-}" ]; then
-  section "cargo build -p tessera-cli"
-  (cd "$ROOT" && cargo build -p tessera-cli --locked)
-  TESSERA_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
-  case "$TESSERA_BIN" in /*) ;; *) TESSERA_BIN="$ROOT/$TESSERA_BIN" ;; esac
-fi
-if [ ! -x "$TESSERA_BIN" ]; then
-  echo "TESSERA_BIN=$TESSERA_BIN is not an executable" >&2
-  exit 1
-fi
-export TESSERA_BIN
-echo "tessera under test: $TESSERA_BIN"
+need_tessera "$ROOT"
 
 # --- the journey -----------------------------------------------------------------------------
 section "Next.js + Tessera + FastAPI in Chromium (next build, next start)"
