@@ -348,8 +348,10 @@ impl FromRequestParts<AuthState> for FeedCaller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::as_bytes);
+            // the scheme is case-insensitive (RFC 9110 §11.1)
+            .and_then(|v| v.split_at_checked(7))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|(_, token)| token.as_bytes());
         match (&state.settings().security.revocations_secret, presented) {
             (Some(secret), Some(given))
                 if tessera_core::token::constant_time_eq(secret.expose_secret(), given) =>

@@ -348,6 +348,14 @@ async fn the_revocation_feed_refuses_callers_without_its_secret() {
     assert_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
     let ok = feed(&app, None, Some(FEED_SECRET)).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
+    // the scheme is case-insensitive, the secret is not
+    let lower = app
+        .request(Method::GET, "/api/auth/revocations")
+        .header("authorization", format!("bearer {FEED_SECRET}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::OK);
 }
 
 #[tokio::test]
