@@ -53,7 +53,7 @@ pub fn build_app(services: &Services) -> Router {
         ops.extend(tasks_ops);
     }
     if services.auth.is_some() {
-        router = router.merge(ui::router());
+        router = router.merge(ui::router(ui::UiOptions::default()));
     }
     let (probe_router, probe_ops) = probes::routes(
         services.store.clone(),
