@@ -5,7 +5,7 @@
 // suite passes them in (see e2e/browser/lib/mail.js and e2e/interop/lib/mail.mjs).
 //
 //   const sink = await startSinkWith({ SMTPServer, simpleParser }, options);
-//   const mail = await sink.waitFor((m) => m.to.includes('ann@example.com'));
+//   const mail = await sink.next('ann@example.com', { linkTo: '/api/auth/verify-email' });
 //   mail.subject, mail.text, mail.html, mail.links, mail.secure, mail.user
 //   await sink.stop();
 //
@@ -133,11 +133,16 @@ export async function startSinkWith({ SMTPServer, simpleParser }, { port = 0, tl
         notify();
       });
     },
-    /** The next message to `address` arriving after this call (earlier ones are ignored). */
-    next(address, options = {}) {
+    /**
+     * The next message to `address` arriving after this call (earlier ones are ignored);
+     * `linkTo` keeps only messages with a link whose path starts with it, `match` only
+     * those it holds for.
+     */
+    next(address, { linkTo, match = () => true, ...options } = {}) {
       const before = [...messages];
       const want = address.toLowerCase();
-      return this.waitFor((m) => m.to.includes(want), { ...options, ignore: before });
+      const hasLink = (m) => !linkTo || m.links.some((l) => new URL(l).pathname.startsWith(linkTo));
+      return this.waitFor((m) => m.to.includes(want) && hasLink(m) && match(m), { ...options, ignore: before });
     },
     /** Every message to `address` so far. */
     to(address) {

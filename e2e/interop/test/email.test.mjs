@@ -167,7 +167,7 @@ async function emailScript({ baseURL }, sink) {
   assert.equal(up.error, null, JSON.stringify(up.error));
   assert.equal(up.data.user.emailVerified, false);
 
-  let arrives = sink.next(email);
+  let arrives = sink.next(email, { linkTo: '/api/auth/verify-email' });
   const sent = await alice.client.sendVerificationEmail({ email, callbackURL: '/verified' });
   assert.equal(sent.error, null, JSON.stringify(sent.error));
   assert.deepEqual(sent.data, { status: true });
@@ -212,7 +212,7 @@ async function emailScript({ baseURL }, sink) {
 
   // --- password reset ---------------------------------------------------------------
   const redirectTo = `${origin}/reset`;
-  arrives = sink.next(email);
+  arrives = sink.next(email, { linkTo: '/api/auth/reset-password/' });
   const asked = await anon.client.requestPasswordReset({ email, redirectTo });
   assert.equal(asked.error, null, JSON.stringify(asked.error));
   rec['request-password-reset'] = recordClient(anon, '/request-password-reset', baseURL);
@@ -264,14 +264,14 @@ async function emailScript({ baseURL }, sink) {
   assert.equal(same.error?.status, 400);
 
   const newEmail = uniqueEmail('moved');
-  const toOld = sink.next(email);
+  const toOld = sink.next(email, { linkTo: '/api/auth/verify-email' });
   const changed = await bob.client.changeEmail({ newEmail, callbackURL: '/changed', password: NEW_PASSWORD });
   assert.equal(changed.error, null, JSON.stringify(changed.error));
   rec['change-email'] = recordClient(bob, '/change-email', baseURL);
   const confirmMail = await toOld;
   const confirmLink = linkIn(confirmMail, '/api/auth/verify-email');
   rec['change-email: the link to the old address'] = linkShape(confirmLink, baseURL);
-  const toNew = sink.next(newEmail);
+  const toNew = sink.next(newEmail, { linkTo: '/api/auth/verify-email' });
   const confirmed = await click(confirmLink);
   rec['change-email: following the link to the old address'] = await record(confirmed, baseURL);
   const newMail = await toNew;
@@ -318,7 +318,7 @@ async function requiredScript({ baseURL }, sink) {
   const rec = {};
   const email = uniqueEmail('required');
   const c = makeClient(baseURL);
-  let arrives = sink.next(email);
+  let arrives = sink.next(email, { linkTo: '/api/auth/verify-email' });
   const up = await c.client.signUp.email({ email, password: PASSWORD, name: 'Required' });
   assert.equal(up.error, null, JSON.stringify(up.error));
   assert.equal(up.data.token, null, 'no session at sign-up');
@@ -326,7 +326,7 @@ async function requiredScript({ baseURL }, sink) {
   const first = await arrives;
   linkIn(first, '/api/auth/verify-email');
 
-  arrives = sink.next(email);
+  arrives = sink.next(email, { linkTo: '/api/auth/verify-email' });
   const refused = await c.client.signIn.email({ email, password: PASSWORD });
   assert.equal(refused.error?.status, 403);
   assert.equal(refused.error?.code, 'EMAIL_NOT_VERIFIED');
