@@ -9,6 +9,12 @@ import { startTessera } from './server.js';
 
 export { linksIn };
 
+/**
+ * The sender the tests configure. (The default, no-reply@<base URL host>, is not a valid
+ * address when the base URL's host is an IP address, as here.)
+ */
+export const SENDER = 'Tessera <no-reply@tessera.test>';
+
 /** Starts a sink on a free 127.0.0.1 port; see e2e/lib/smtp-sink.mjs for the options. */
 export function startSink(options) {
   return startSinkWith({ SMTPServer, simpleParser }, options);
@@ -22,7 +28,9 @@ export async function startWithMail({ extraArgs = [] } = {}) {
   const sink = await startSink();
   let server;
   try {
-    server = await startTessera({ extraArgs: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`, ...extraArgs] });
+    server = await startTessera({
+      extraArgs: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`, '--email-from', SENDER, ...extraArgs],
+    });
   } catch (e) {
     await sink.stop();
     throw e;

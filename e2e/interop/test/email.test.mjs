@@ -30,6 +30,13 @@ const NEW_PASSWORD = 'staple battery horse correct';
 const HOSTILE = ['https://evil.example/x', 'javascript:alert(1)', '//evil.example/x'];
 
 /**
+ * `tessera serve` arguments that send mail to `smtpUrl`, from a sender with a domain (the
+ * default, no-reply@<base URL host>, is no valid address when the host is an IP address, as
+ * in these tests; see the last test).
+ */
+const mailArgs = (smtpUrl, ...more) => ['--smtp-url', smtpUrl, '--email-from', 'Tessera <no-reply@tessera.test>', ...more];
+
+/**
  * Steps where Tessera deliberately answers differently from Better Auth 1.7, with the
  * reason. docs/better-auth-differences.md explains each under the same step name.
  */
@@ -355,7 +362,7 @@ describe('email through the Better Auth client: Tessera and Better Auth 1.7, the
 
   before(async () => {
     sink = await startSink();
-    tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`] });
+    tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${sink.port}`) });
     betterAuth = await startBetterAuth({ env: { BA_SMTP_PORT: String(sink.port) } });
   });
 
@@ -396,7 +403,7 @@ describe('--require-email-verification and Better Auth’s requireEmailVerificat
 
   before(async () => {
     sink = await startSink();
-    tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`, '--require-email-verification'] });
+    tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${sink.port}`, '--require-email-verification') });
     betterAuth = await startBetterAuth({ env: { BA_SMTP_PORT: String(sink.port), BA_REQUIRE_EMAIL_VERIFICATION: '1' } });
   });
 
@@ -448,7 +455,7 @@ describe('Tessera: delivery', () => {
     fs.writeFileSync(caFile, certs.caCert);
     const sink = await startSink({ tls: certs, auth: { user: 'mailer', pass: 's3cret pass' } });
     const tessera = await startTessera({
-      args: ['--smtp-url', `smtp://mailer:${encodeURIComponent('s3cret pass')}@127.0.0.1:${sink.port}?tls=required`],
+      args: mailArgs(`smtp://mailer:${encodeURIComponent('s3cret pass')}@127.0.0.1:${sink.port}?tls=required`),
       env: { SSL_CERT_FILE: caFile },
     });
     try {
@@ -469,7 +476,7 @@ describe('Tessera: delivery', () => {
     const certs = await testCertificates();
     const sink = await startSink({ tls: certs, auth: { user: 'mailer', pass: 'pw' } });
     // No SSL_CERT_FILE: the test CA is not among the system roots.
-    const tessera = await startTessera({ args: ['--smtp-url', `smtp://mailer:pw@127.0.0.1:${sink.port}?tls=required`] });
+    const tessera = await startTessera({ args: mailArgs(`smtp://mailer:pw@127.0.0.1:${sink.port}?tls=required`) });
     try {
       const email = await signUpAndAskForLink(tessera.baseURL);
       await assert.rejects(sink.waitFor((m) => m.to.includes(email), { timeoutMs: 4_000 }));
@@ -482,7 +489,7 @@ describe('Tessera: delivery', () => {
 
   it('SMTP down during the request: the request succeeds, the message goes out once SMTP is back', async () => {
     const port = await freePort();
-    const tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${port}`] });
+    const tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${port}`) });
     let sink;
     try {
       const email = uniqueEmail('outage');
@@ -506,7 +513,7 @@ describe('Tessera: delivery', () => {
 
   it('a permanently refused recipient (550) is not retried for ever and shows in /metrics', async () => {
     const sink = await startSink({ refuse: (a) => a.startsWith('refused-') });
-    const tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`] });
+    const tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${sink.port}`) });
     try {
       const email = uniqueEmail('refused');
       const c = makeClient(tessera.baseURL);
@@ -535,7 +542,7 @@ describe('Tessera: delivery', () => {
 
   it('links are built from the base URL, never from Host or X-Forwarded-Host', async () => {
     const sink = await startSink();
-    const tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`] });
+    const tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${sink.port}`) });
     try {
       const email = await signUpAndAskForLink(tessera.baseURL, { host: 'evil.example' });
       const mail = await sink.waitFor((m) => m.to.includes(email));
@@ -543,6 +550,27 @@ describe('Tessera: delivery', () => {
       assert.ok(!mail.html.includes('evil.example') && !mail.text.includes('evil.example'));
       assert.match(mail.from, /Tessera/, 'the app name is in the sender');
       assert.ok(mail.html.length > 0 && mail.text.length > 0, 'text and HTML parts');
+    } finally {
+      await tessera.stop();
+      await sink.stop();
+    }
+  });
+});
+
+describe('Tessera: the default sender', () => {
+  // DEPENDS ON A SERVER FIX (reported to the lead): with the base URL's host an IP address
+  // (http://127.0.0.1:<port>), the default --email-from is no-reply@127.0.0.1, which lettre
+  // refuses ("missing source address, invalid envelope"), and every message is given up
+  // for good. Either the default must be a valid address (no-reply@[127.0.0.1]) or the
+  // server must refuse to start with a sender it cannot use.
+  it('with no --email-from, mail still goes out, from the app name', { skip: 'needs the server fix for the default sender on an IP base URL' }, async () => {
+    const sink = await startSink();
+    const tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`] });
+    try {
+      const email = await signUpAndAskForLink(tessera.baseURL);
+      const mail = await sink.waitFor((m) => m.to.includes(email));
+      assert.match(mail.from, /^Tessera </);
+      assert.ok(mail.envelope.from, 'an envelope sender');
     } finally {
       await tessera.stop();
       await sink.stop();
