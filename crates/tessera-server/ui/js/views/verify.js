@@ -148,6 +148,15 @@ export function verifyEmailView(app) {
       show('info', 'Checking…', h('p', { class: 'muted' }, 'One moment…'));
       await app.refreshUser().catch(() => null);
       if (disposed) return;
+      // A session read in the same second as the click may predate it: look once more
+      // before saying the change did not happen.
+      const pending = changeTo ? app.user?.email !== changeTo.toLowerCase() : app.user?.emailVerified === false;
+      if (pending) {
+        await new Promise((r) => setTimeout(r, 1_200));
+        if (disposed) return;
+        await app.refreshUser().catch(() => null);
+        if (disposed) return;
+      }
     }
     if (changeTo) {
       if (app.user && app.user.email === changeTo.toLowerCase()) {
