@@ -67,14 +67,6 @@ const KNOWN_DIFFERENCES_REQUIRED = {
 
 const DOC = path.join(repoRoot, 'docs/better-auth-differences.md');
 
-/**
- * Tessera answers get-session from a one-second memory of the session and its user
- * (session/cache.rs). Until verify-email and the change of address drop that memory (a
- * server fix reported to the lead; the test “get-session right after …” below waits for
- * it), the script lets it expire before reading the user again.
- */
-const CACHE_SECOND_MS = 1_100;
-const settle = () => new Promise((r) => setTimeout(r, CACHE_SECOND_MS));
 
 // --- recording the wire -------------------------------------------------------------------
 
@@ -226,7 +218,6 @@ async function emailScript({ baseURL }, sink) {
   rec['verify-email: the link'] = await record(clicked, baseURL);
   assert.equal(clicked.status, 302);
   assert.equal(new URL(clicked.headers.get('location'), baseURL).pathname, '/verified');
-  await settle();
   const after1 = await alice.client.getSession();
   assert.equal(after1.data.user.emailVerified, true, 'the address is verified');
 
@@ -323,7 +314,6 @@ async function emailScript({ baseURL }, sink) {
   rec['change-email: the link to the new address'] = linkShape(newLink, baseURL);
   const done = await click(newLink, { headers: { cookie: bob.jar.header() } });
   rec['change-email: following the link to the new address'] = await record(done, baseURL);
-  await settle();
   const now = await bob.client.getSession();
   assert.equal(now.data?.user.email, newEmail, 'the address is changed');
   assert.equal(now.data?.user.emailVerified, true, 'and verified');
@@ -607,11 +597,9 @@ describe('Tessera: delivery', () => {
 });
 
 describe('Tessera: get-session right after a change to the user', () => {
-  // DEPENDS ON A SERVER FIX (reported to the lead): get-session is answered from a
-  // one-second cache of session and user (session/cache.rs) that verify-email and the
-  // change of address do not clear, so for up to a second the user still reads as
-  // unverified, or with the old address.
-  it('get-session right after verify-email says the address is verified', { skip: 'needs the server fix: verify-email must drop the cached sessions of the user' }, async () => {
+  // get-session is answered from a one-second memory of session and user
+  // (session/cache.rs): verify-email must make it forget the user at once.
+  it('get-session right after verify-email says the address is verified', async () => {
     const sink = await startSink();
     const tessera = await startTessera({ args: mailArgs(`smtp://127.0.0.1:${sink.port}`) });
     try {
