@@ -431,8 +431,7 @@ async fn moving_to_a_taken_address_answers_the_same_and_tells_that_address_inste
     let to_taken = got
         .iter()
         .map(Mail::parse)
-        .filter(|m| m.to == vec![taken.email.clone()])
-        .next_back()
+        .rfind(|m| m.to == vec![taken.email.clone()])
         .expect("a message to the taken address (after its own sign-up message)");
     assert_eq!(to_taken.subject, "Your Tessera address");
     assert!(!to_taken.text.contains(BASE_URL), "no link in it");
