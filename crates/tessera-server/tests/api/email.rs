@@ -29,7 +29,7 @@ async fn email_verified(app: &TestApp, who: &Who) -> bool {
 async fn sign_up_mails_a_link_that_verifies_the_address_once() {
     let (app, smtp) = spawn_app_with_mail(|_| {}).await;
     let (user, mail) = signed_up_with_mail(&app, &smtp).await;
-    assert_eq!(mail.to, [user.email.clone()]);
+    assert_eq!(mail.to, vec![user.email.clone()]);
     assert_eq!(mail.to_header, user.email);
     assert_eq!(mail.from, "Tessera <no-reply@localhost>");
     assert_eq!(mail.subject, "Verify your email address for Tessera");
@@ -91,7 +91,7 @@ async fn send_verification_email_answers_alike_without_a_session_and_checks_with
     assert_eq!(unknown.status(), StatusCode::OK);
     assert_eq!(known.bytes().await.unwrap(), unknown.bytes().await.unwrap());
     let second = nth_mail(&smtp, 2).await;
-    assert_eq!(second.to, [user.email.clone()]);
+    assert_eq!(second.to, vec![user.email.clone()]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         smtp.received().len(),
@@ -198,7 +198,7 @@ async fn password_reset_sets_the_password_ends_every_session_and_signs_nobody_in
     assert_error(replay, StatusCode::BAD_REQUEST, "INVALID_TOKEN").await;
     let notice = nth_mail(&smtp, 3).await;
     assert_eq!(notice.subject, "Your Tessera password was changed");
-    assert_eq!(notice.to, [user.email.clone()]);
+    assert_eq!(notice.to, vec![user.email.clone()]);
     assert!(!notice.text.contains(&mail.token()));
 }
 
@@ -351,7 +351,7 @@ async fn a_change_of_address_is_confirmed_by_the_old_address_then_the_new_one() 
     let confirm = nth_mail(&smtp, 2).await;
     assert_eq!(
         confirm.to,
-        [user.email.clone()],
+        vec![user.email.clone()],
         "the old address confirms first"
     );
     assert!(confirm.text.contains(&new_email));
@@ -363,7 +363,7 @@ async fn a_change_of_address_is_confirmed_by_the_old_address_then_the_new_one() 
         "nothing changes before the new address answers"
     );
     let verify_new = nth_mail(&smtp, 3).await;
-    assert_eq!(verify_new.to, [new_email.clone()]);
+    assert_eq!(verify_new.to, vec![new_email.clone()]);
     let res = app.follow(&verify_new.link_path()).await;
     assert_eq!(header(&res, "location").as_deref(), Some("/account"));
     let session = app.session_json(&user.by_cookie()).await;
@@ -431,8 +431,7 @@ async fn moving_to_a_taken_address_answers_the_same_and_tells_that_address_inste
     let to_taken = got
         .iter()
         .map(Mail::parse)
-        .filter(|m| m.to == [taken.email.clone()])
-        .last()
+        .rfind(|m| m.to == vec![taken.email.clone()])
         .expect("a message to the taken address (after its own sign-up message)");
     assert_eq!(to_taken.subject, "Your Tessera address");
     assert!(!to_taken.text.contains(BASE_URL), "no link in it");
@@ -468,7 +467,7 @@ async fn require_email_verification_keeps_unverified_addresses_out_and_resends_t
     assert!(set_cookies(&refused).is_empty());
     assert_error(refused, StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED").await;
     let resent = nth_mail(&smtp, 2).await;
-    assert_eq!(resent.to, [email.clone()]);
+    assert_eq!(resent.to, vec![email.clone()]);
     // a wrong password learns nothing about verification
     assert_eq!(
         app.sign_in_status(&email, "wrong password here").await,
@@ -607,7 +606,7 @@ async fn header_injection_through_addresses_and_names_is_refused() {
     app.sign_up(&json!({"name": "<b>Bcc: y@evil.test</b>", "email": email, "password": PASSWORD}))
         .await;
     let mail = nth_mail(&smtp, 1).await;
-    assert_eq!(mail.to, [email]);
+    assert_eq!(mail.to, vec![email]);
     assert!(mail.html.contains("&lt;b&gt;Bcc: y@evil.test&lt;/b&gt;"));
     assert!(!mail.raw.to_ascii_lowercase().contains("\nbcc:"));
 }

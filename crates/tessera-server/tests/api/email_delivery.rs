@@ -76,7 +76,7 @@ async fn a_pending_message_survives_a_restart_and_is_sent_once() {
     assert_eq!(smtp.port(), port);
     app.clock.advance(Duration::from_secs(6));
     let mail = nth_mail(&smtp, 1).await;
-    assert_eq!(mail.to, [user.email.clone()]);
+    assert_eq!(mail.to, vec![user.email.clone()]);
     // and never again, across another restart
     app.restart().await;
     app.clock.advance(Duration::from_secs(3600));
