@@ -620,19 +620,18 @@ describe('Tessera: get-session right after a change to the user', () => {
 });
 
 describe('Tessera: the default sender', () => {
-  // DEPENDS ON A SERVER FIX (reported to the lead): with the base URL's host an IP address
-  // (http://127.0.0.1:<port>), the default --email-from is no-reply@127.0.0.1, which lettre
-  // refuses ("missing source address, invalid envelope"), and every message is given up
-  // for good. Either the default must be a valid address (no-reply@[127.0.0.1]) or the
-  // server must refuse to start with a sender it cannot use.
-  it('with no --email-from, mail still goes out, from the app name', { skip: 'needs the server fix for the default sender on an IP base URL' }, async () => {
+  // With the base URL's host an IP address (http://127.0.0.1:<port>), no-reply@127.0.0.1
+  // is no address lettre accepts; the default sender must still be a usable one.
+  it('with no --email-from, mail still goes out, from the app name', async () => {
     const sink = await startSink();
     const tessera = await startTessera({ args: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`] });
     try {
       const email = await signUpAndAskForLink(tessera.baseURL);
       const mail = await sink.waitFor((m) => m.to.includes(email));
-      assert.match(mail.from, /^Tessera </);
-      assert.ok(mail.envelope.from, 'an envelope sender');
+      const [sender] = mail.parsed.from.value;
+      assert.equal(sender.name, 'Tessera', 'the app name is the sender’s name');
+      assert.match(sender.address, /^no-reply@/);
+      assert.equal(mail.envelope.from, sender.address, 'the envelope sender is the same address');
     } finally {
       await tessera.stop();
       await sink.stop();
