@@ -48,18 +48,6 @@ const KNOWN_DIFFERENCES = {
     'verify-email never sets a cookie in Tessera (Better Auth re-sets the session cookie of the browser that clicks)',
 };
 
-/**
- * Differences Tessera should not have, reported to the lead with both answers: until the
- * server is changed, the comparison lets them through, and the test “no difference is
- * waiting for a server fix” (skipped until then) says they must go.
- */
-const PENDING_SERVER_FIXES = Object.fromEntries(
-  HOSTILE.map((t) => [
-    `request-password-reset: redirectTo ${t}`,
-    'Better Auth: 403 {"code":"INVALID_REDIRECT_URL","message":"Invalid redirectURL"}; Tessera: 403 {"code":"INVALID_CALLBACK_URL","message":"Invalid callbackURL"}',
-  ]),
-);
-
 /** Differences of the require-email-verification script. */
 const KNOWN_DIFFERENCES_REQUIRED = {
   'verify-email: the link': 'without a callbackURL, Tessera’s links lead to its own /verify-email page (Better Auth: /)',
@@ -423,14 +411,7 @@ describe('email through the Better Auth client: Tessera and Better Auth 1.7, the
   it('every difference from Better Auth is known and documented', () => {
     assert.ok(recordings.tessera && recordings.betterAuth, 'a run did not finish');
     const diff = differences(recordings.tessera, recordings.betterAuth);
-    for (const step of Object.keys(PENDING_SERVER_FIXES)) delete diff[step];
     assertKnown(diff, KNOWN_DIFFERENCES);
-  });
-
-  it('no difference is waiting for a server fix', { skip: 'needs the server fix: request-password-reset must answer INVALID_REDIRECT_URL for a bad redirectTo' }, () => {
-    const diff = differences(recordings.tessera, recordings.betterAuth);
-    const pending = Object.keys(PENDING_SERVER_FIXES).filter((step) => step in diff);
-    assert.deepEqual(pending, []);
   });
 });
 

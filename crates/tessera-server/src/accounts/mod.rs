@@ -48,7 +48,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
             .json_body("RequestPasswordResetRequest", true)
             .ok(200, "StatusMessage", "Requested")
             .error(&[ErrorCode::ResetPasswordDisabled, ErrorCode::InvalidEmail])
-            .error(&[ErrorCode::InvalidCallbackUrl])
+            .error(&[ErrorCode::InvalidRedirectUrl])
             .uses_database()
     };
     Routes::new()
@@ -375,7 +375,14 @@ async fn request_password_reset(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
     let email = email_field(&fields, "email")?;
-    let callback = callback_field(&state, &fields, "redirectTo")?;
+    // Better Auth names this one differently: INVALID_REDIRECT_URL.
+    let callback = callback_field(&state, &fields, "redirectTo").map_err(|e| {
+        if e.code() == ErrorCode::InvalidCallbackUrl.as_str() {
+            ApiError::from(ErrorCode::InvalidRedirectUrl)
+        } else {
+            e
+        }
+    })?;
     if !state.mailer().enabled() {
         return Err(ErrorCode::ResetPasswordDisabled.into());
     }

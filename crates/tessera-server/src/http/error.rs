@@ -76,6 +76,8 @@ pub enum ErrorCode {
     CrossSiteNavigationLoginBlocked,
     /// `INVALID_CALLBACK_URL` (forbidden).
     InvalidCallbackUrl,
+    /// `INVALID_REDIRECT_URL` (forbidden): `redirectTo` of a reset request.
+    InvalidRedirectUrl,
     /// `NOT_FOUND` (not found).
     NotFound,
     /// `METHOD_NOT_ALLOWED` (method not allowed).
@@ -217,6 +219,11 @@ impl ErrorCode {
                 "INVALID_CALLBACK_URL",
                 StatusCode::FORBIDDEN,
                 "Invalid callbackURL",
+            ),
+            Self::InvalidRedirectUrl => (
+                "INVALID_REDIRECT_URL",
+                StatusCode::FORBIDDEN,
+                "Invalid redirectURL",
             ),
             Self::NotFound => ("NOT_FOUND", StatusCode::NOT_FOUND, "Not found"),
             Self::MethodNotAllowed => (

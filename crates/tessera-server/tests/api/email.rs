@@ -527,7 +527,7 @@ async fn hostile_callback_urls_are_refused_and_queue_nothing() {
         let res = app
             .request_password_reset(&json!({"email": user.email, "redirectTo": bad}))
             .await;
-        assert_error(res, StatusCode::FORBIDDEN, "INVALID_CALLBACK_URL").await;
+        assert_error(res, StatusCode::FORBIDDEN, "INVALID_REDIRECT_URL").await;
         let enc = encode_uri_component(bad);
         let res = app
             .follow(&format!(
