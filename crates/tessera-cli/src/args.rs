@@ -16,7 +16,8 @@ use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
 use tessera_server::http::rate_limit::RateLimits;
 use tessera_server::settings::{
-    Database, Deployment, Http, Secret, Security, Sessions, SignUpResponse, Tokens, defaults,
+    Database, Deployment, Http, Provider, Providers, Secret, Security, Sessions, SignUpResponse,
+    Tokens, defaults,
 };
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
 use tessera_store::Store;
@@ -206,6 +207,10 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Identity providers: the `[providers.<id>]` tables of the config file (no flags; see
+    /// `layers::providers`).
+    #[arg(skip)]
+    pub(crate) providers: Vec<Provider>,
 }
 
 /// `15m`, `900s`, `1h`, `7d`, `250ms`, or a bare number of seconds.
@@ -324,6 +329,10 @@ impl ServeArgs {
                 role,
                 revocations_url: self.revocations_url,
                 jwks_cooldown: self.jwks_cooldown,
+            },
+            providers: Providers {
+                list: self.providers,
+                ..Providers::default()
             },
         };
         s.validate()?;

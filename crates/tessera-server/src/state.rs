@@ -15,6 +15,7 @@ use crate::http::rate_limit::RateLimiter;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::password::Passwords;
+use crate::providers::IdentityProviders;
 use crate::revocation::Revocations;
 use crate::session::Sessions;
 use crate::settings::Settings;
@@ -36,6 +37,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     trusted_origins: TrustedOrigins,
     trusted_proxies: TrustedProxies,
+    providers: IdentityProviders,
 }
 
 impl AuthState {
@@ -64,6 +66,14 @@ impl AuthState {
             keys.clone(),
             revocations.clone(),
         );
+        let providers = {
+            use secrecy::ExposeSecret as _;
+            IdentityProviders::new(
+                &settings.providers,
+                settings.tokens.secret.expose_secret(),
+                clock.clone(),
+            )?
+        };
         let mut limiter = RateLimiter::new(settings.security.rate_limits.clone(), clock.clone());
         limiter.set_metrics(metrics.clone());
         Ok(Self(Arc::new(Inner {
@@ -78,6 +88,7 @@ impl AuthState {
             revocations,
             limiter: Arc::new(limiter),
             metrics,
+            providers,
         })))
     }
 
@@ -124,6 +135,11 @@ impl AuthState {
     /// The process's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// The configured identity providers.
+    pub fn providers(&self) -> &IdentityProviders {
+        &self.0.providers
     }
 
     /// Trusted origins (base URL's first).

@@ -44,7 +44,8 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Database, ImportStore, KeyStore, RefreshStore, SessionStore, Store, TaskStore, UserStore,
+    Database, IdentityStore, ImportStore, KeyStore, RefreshStore, SessionStore, Store, TaskStore,
+    UserStore,
 };
 
 use std::sync::Arc;

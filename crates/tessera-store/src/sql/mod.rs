@@ -8,6 +8,7 @@
 //! The macros expect, in the adapter module: `self.pool` (the sqlx pool),
 //! `self.begin_write()` (a write transaction) and `fn map_err(sqlx::Error) -> StoreError`.
 
+pub(crate) mod identities;
 pub(crate) mod import;
 pub(crate) mod keys;
 pub(crate) mod refresh;
@@ -49,6 +50,7 @@ macro_rules! impl_store {
         $crate::sql::keys::impl_key_store!($store);
         $crate::sql::tasks::impl_task_store!($store);
         $crate::sql::import::impl_import_store!($store);
+        $crate::sql::identities::impl_identity_store!($store, $lock);
     };
 }
 pub(crate) use impl_store;
