@@ -773,10 +773,6 @@ impl Settings {
                 "--app-name must be 1 to 64 printable characters".into(),
             ));
         }
-        if let Some(url) = &self.email.smtp_url {
-            crate::mail::transport::check_url(url).map_err(SettingsError::BadSetting)?;
-            crate::mail::sender_mailbox(self).map_err(SettingsError::BadSetting)?;
-        }
         for (i, p) in self.providers.list.iter().enumerate() {
             p.validate()?;
             if self.providers.list[..i].iter().any(|q| q.id == p.id) {

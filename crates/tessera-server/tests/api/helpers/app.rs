@@ -138,7 +138,7 @@ impl TestApp {
         }
     }
 
-    pub(super) fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
         self.request(Method::POST, path)
             .header("content-type", "application/json")
             .body(body.to_string())
