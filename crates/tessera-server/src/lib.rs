@@ -6,9 +6,9 @@
 //!
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
-//! `startup` | `app` `upkeep` and the handlers `auth` `sessions` `social` `tokens` | `state` |
-//! `session` | `keys` `providers` | `probes` `settings` `tasks` | `openapi` `password` `ui` |
-//! `http` | `metrics` `revocation` `serve`.
+//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `social` `tokens` |
+//! `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` | `openapi`
+//! `password` `ui` | `http` | `metrics` `revocation` `serve`.
 
 mod accounts;
 mod app;

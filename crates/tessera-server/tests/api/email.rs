@@ -671,3 +671,25 @@ async fn update_user_changes_the_name_and_refuses_the_address() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_password_change_is_told_to_the_address() {
+    let (app, smtp) = spawn_app_with_mail(|_| {}).await;
+    let (user, _) = signed_up_with_mail(&app, &smtp).await;
+    let res = app
+        .with(
+            app.post_json(
+                "/api/auth/change-password",
+                &json!({"currentPassword": user.password, "newPassword": "another fine passphrase"}),
+            ),
+            &user.by_cookie(),
+            true,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let notice = nth_mail(&smtp, 2).await;
+    assert_eq!(notice.subject, "Your Tessera password was changed");
+    assert_eq!(notice.to, vec![user.email.clone()]);
+}

@@ -123,7 +123,7 @@ impl TestApp {
         self.api.request(method, self.url(path))
     }
 
-    pub(super) fn with(&self, rb: RequestBuilder, who: &Who, post: bool) -> RequestBuilder {
+    pub(crate) fn with(&self, rb: RequestBuilder, who: &Who, post: bool) -> RequestBuilder {
         match who {
             Who::Anonymous => rb,
             Who::Cookie(c) => {
