@@ -16,7 +16,8 @@ use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
 use tessera_server::http::rate_limit::RateLimits;
 use tessera_server::settings::{
-    Database, Deployment, Email, Http, Secret, Security, Sessions, SignUpResponse, Tokens, defaults,
+    Database, Deployment, Email, Http, Provider, Providers, Secret, Security, Sessions,
+    SignUpResponse, Tokens, defaults,
 };
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
 use tessera_store::Store;
@@ -225,6 +226,10 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Identity providers: the `[providers.<id>]` tables of the config file (no flags; see
+    /// `layers::providers`).
+    #[arg(skip)]
+    pub(crate) providers: Vec<Provider>,
 }
 
 /// `15m`, `900s`, `1h`, `7d`, `250ms`, or a bare number of seconds.
@@ -353,6 +358,10 @@ impl ServeArgs {
                 require_email_verification: self.require_email_verification,
                 app_name: self.app_name,
                 email_templates: self.email_templates,
+            },
+            providers: Providers {
+                list: self.providers,
+                ..Providers::default()
             },
         };
         s.validate()?;

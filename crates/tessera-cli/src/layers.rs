@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use tessera_server::settings::{Provider, ProviderKind};
 
 /// Options whose value may be read from a file named by `<NAME>_FILE` / `<name>_file`.
 pub(crate) const FILE_BACKED: [&str; 5] = [
@@ -61,6 +62,10 @@ pub(crate) fn collect(path: Option<&Path>, known: &[String]) -> anyhow::Result<D
             .parse()
             .with_context(|| format!("{} is not valid TOML", path.display()))?;
         for (key, value) in table {
+            // `[providers.<id>]` tables are read by `providers`.
+            if key == "providers" {
+                continue;
+            }
             let (id, from_file) = match key.strip_suffix("_file") {
                 Some(base) if FILE_BACKED.contains(&base) => (base.to_owned(), true),
                 _ => (key.clone(), false),
@@ -100,6 +105,94 @@ pub(crate) fn collect(path: Option<&Path>, known: &[String]) -> anyhow::Result<D
             let value = read_secret_file(Path::new(&p)).with_context(|| format!("from {var}"))?;
             out.insert(id.to_owned(), vec![value]);
         }
+    }
+    Ok(out)
+}
+
+/// One `[providers.<id>]` table as written.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderTable {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    name: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    issuer: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    api_url: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+/// The identity providers of the config file (`[providers.<id>]`), secrets read from
+/// `client_secret_file` where given. Missing settings are reported by
+/// `Settings::validate` when the server starts.
+pub(crate) fn providers(path: Option<&Path>) -> anyhow::Result<Vec<Provider>> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let mut table: toml::Table = text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let Some(value) = table.remove("providers") else {
+        return Ok(Vec::new());
+    };
+    let toml::Value::Table(providers) = value else {
+        bail!(
+            "{}: providers must be tables: [providers.github], [providers.<id>]",
+            path.display()
+        );
+    };
+    let mut out = Vec::new();
+    for (id, body) in providers {
+        let t: ProviderTable = body.try_into().with_context(|| {
+            format!(
+                "{}: [providers.{id}] (keys: type, name, client_id, client_secret, client_secret_file, issuer, authorization_endpoint, token_endpoint, api_url, scopes)",
+                path.display()
+            )
+        })?;
+        let secret = match (t.client_secret, t.client_secret_file) {
+            (Some(_), Some(_)) => bail!(
+                "{}: [providers.{id}] has both client_secret and client_secret_file",
+                path.display()
+            ),
+            (Some(s), None) => s,
+            (None, Some(file)) => read_secret_file(&file)
+                .with_context(|| format!("[providers.{id}] client_secret_file"))?,
+            (None, None) => String::new(),
+        };
+        let mut p = Provider::new(
+            &id,
+            t.client_id.unwrap_or_default(),
+            secret.into_bytes().into(),
+        );
+        match t.kind.as_deref() {
+            None => {}
+            Some("github") => {
+                p.kind = ProviderKind::Github;
+                p.issuer = None;
+            }
+            Some("oidc") => p.kind = ProviderKind::Oidc,
+            Some(other) => bail!(
+                "{}: [providers.{id}] type {other:?}: use \"github\" or \"oidc\"",
+                path.display()
+            ),
+        }
+        if let Some(name) = t.name {
+            p.name = name;
+        }
+        if t.issuer.is_some() {
+            p.issuer = t.issuer;
+        }
+        p.authorization_endpoint = t.authorization_endpoint;
+        p.token_endpoint = t.token_endpoint;
+        p.api_url = t.api_url;
+        p.scopes = t.scopes.unwrap_or_default();
+        out.push(p);
     }
     Ok(out)
 }
@@ -187,5 +280,55 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("unknown key \"bnid\""), "{err}");
+    }
+
+    #[test]
+    fn provider_tables_are_read_with_secret_files_and_refuse_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let secret = dir.path().join("gh");
+        std::fs::write(&secret, "gh-secret\n").unwrap_or_else(|e| panic!("{e}"));
+        let cfg = dir.path().join("t.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "bind = \"127.0.0.1:9999\"\n\
+                 [providers.github]\nclient_id = \"gh\"\nclient_secret_file = \"{}\"\n\
+                 api_url = \"https://ghe.example/api/v3\"\n\
+                 [providers.acme]\nissuer = \"https://login.acme.example\"\nclient_id = \"a\"\n\
+                 client_secret = \"x\"\nname = \"Acme SSO\"\n",
+                secret.display()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // the plain options ignore the tables
+        let d = collect(Some(&cfg), &known()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(d["bind"], ["127.0.0.1:9999"]);
+        let p = providers(Some(&cfg)).unwrap_or_else(|e| panic!("{e:#}"));
+        let acme = p
+            .iter()
+            .find(|p| p.id == "acme")
+            .unwrap_or_else(|| panic!("acme"));
+        assert_eq!(acme.kind, ProviderKind::Oidc);
+        assert_eq!(acme.name, "Acme SSO");
+        assert_eq!(acme.issuer.as_deref(), Some("https://login.acme.example"));
+        let gh = p
+            .iter()
+            .find(|p| p.id == "github")
+            .unwrap_or_else(|| panic!("github"));
+        assert_eq!(gh.kind, ProviderKind::Github);
+        assert_eq!(gh.api_url.as_deref(), Some("https://ghe.example/api/v3"));
+        use secrecy::ExposeSecret as _;
+        assert_eq!(gh.client_secret.expose_secret(), b"gh-secret");
+
+        std::fs::write(&cfg, "[providers.acme]\nclient_idd = \"a\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = providers(Some(&cfg))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(
+            err.contains("[providers.acme]") && err.contains("client_idd"),
+            "{err}"
+        );
     }
 }

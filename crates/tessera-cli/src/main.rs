@@ -93,9 +93,30 @@ enum Command {
 /// Parses the command line over the layered defaults (config file, `*_FILE` variables).
 fn parse_cli() -> anyhow::Result<Cli> {
     let args: Vec<String> = std::env::args().collect();
-    let defaults = layers::collect(layers::config_path(&args).as_deref(), &serve_options())?;
+    let config = layers::config_path(&args);
+    let defaults = layers::collect(config.as_deref(), &serve_options())?;
     let matches = layers::install(Cli::command(), &defaults).get_matches_from(args);
-    Ok(Cli::from_arg_matches(&matches)?)
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some(serve) = cli.serve_args_mut() {
+        serve.providers = layers::providers(config.as_deref())?;
+    }
+    Ok(cli)
+}
+
+impl Cli {
+    /// The server's options, for the commands that take them.
+    fn serve_args_mut(&mut self) -> Option<&mut ServeArgs> {
+        match &mut self.command {
+            Command::Serve(args)
+            | Command::Config {
+                action: ConfigAction::Check(args),
+            }
+            | Command::Token {
+                action: TokenAction::Verify { args, .. },
+            } => Some(args),
+            _ => None,
+        }
+    }
 }
 
 /// The ids of `serve`'s options: the keys a config file may hold.

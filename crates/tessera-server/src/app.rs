@@ -11,7 +11,7 @@ use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
-use crate::{accounts, auth, http, openapi, probes, sessions, tasks, tokens, ui};
+use crate::{accounts, auth, http, openapi, probes, sessions, social, tasks, tokens, ui};
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
 #[derive(Debug, Clone)]
@@ -93,6 +93,7 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(accounts::routes())
         .merge(tokens::routes())
         .merge(sessions::routes())
+        .merge(social::routes())
 }
 
 /// The documented (method, path) pairs a process with these parts serves, from the same

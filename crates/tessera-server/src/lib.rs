@@ -6,9 +6,9 @@
 //!
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
-//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `tokens` | `state` |
-//! `session` | `keys` `mail` | `probes` `settings` `tasks` | `openapi` `password` `ui` | `http` |
-//! `metrics` `revocation` `serve`.
+//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `social` `tokens` |
+//! `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` | `openapi`
+//! `password` `ui` | `http` | `metrics` `revocation` `serve`.
 
 mod accounts;
 mod app;
@@ -20,11 +20,13 @@ mod metrics;
 mod openapi;
 mod password;
 mod probes;
+mod providers;
 mod revocation;
 pub mod serve;
 pub mod session;
 mod sessions;
 pub mod settings;
+mod social;
 mod startup;
 mod state;
 mod tasks;

@@ -104,6 +104,193 @@ pub struct Settings {
     pub deployment: Deployment,
     /// Mail delivery and the address rules.
     pub email: Email,
+    /// Identity providers people sign in with (`[providers.<id>]` in the configuration file).
+    pub providers: Providers,
+}
+
+/// Identity providers (GitHub, Google, any OpenID Connect provider).
+#[derive(Debug, Clone)]
+pub struct Providers {
+    /// The configured providers, in the order their buttons appear.
+    pub list: Vec<Provider>,
+    /// How long an authorization request may take, from the sign-in click to the callback.
+    pub state_ttl: Duration,
+    /// A session younger than this may link or unlink identities (older ones sign in again).
+    pub fresh_age: Duration,
+    /// Bound on one request to a provider (connect, headers and body).
+    pub http_timeout: Duration,
+}
+
+/// What protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// GitHub's OAuth 2.0 (not OpenID Connect): the user from `/user`, the verified primary
+    /// address from `/user/emails`.
+    Github,
+    /// OpenID Connect, endpoints and keys found by discovery at the issuer.
+    Oidc,
+}
+
+/// One identity provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The id in `[providers.<id>]`, in `/api/auth/callback/<id>` and in Better Auth's
+    /// `signIn.social({provider})`.
+    pub id: String,
+    /// What it speaks.
+    pub kind: ProviderKind,
+    /// The button label (default: GitHub, Google, or the id).
+    pub name: String,
+    /// The client id registered with the provider.
+    pub client_id: String,
+    /// The client secret registered with the provider.
+    pub client_secret: Secret,
+    /// OpenID Connect: the issuer, exactly as its discovery document states it (Google's is
+    /// built in). Discovery is read from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: Option<String>,
+    /// GitHub: the authorization endpoint (default `https://github.com/login/oauth/authorize`).
+    pub authorization_endpoint: Option<String>,
+    /// GitHub: the token endpoint (default `https://github.com/login/oauth/access_token`).
+    pub token_endpoint: Option<String>,
+    /// GitHub: the REST API root holding `/user` and `/user/emails` (default
+    /// `https://api.github.com`).
+    pub api_url: Option<String>,
+    /// Scopes asked for (default: `openid email profile`, GitHub `read:user user:email`).
+    pub scopes: Vec<String>,
+}
+
+/// Google's issuer, used when `[providers.google]` names none.
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
+impl Provider {
+    /// A provider with the defaults of its id: `github` and `google` are built in, any other
+    /// id is an OpenID Connect provider that needs `issuer`.
+    pub fn new(id: &str, client_id: String, client_secret: Secret) -> Self {
+        let (kind, name, issuer) = match id {
+            "github" => (ProviderKind::Github, "GitHub".to_owned(), None),
+            "google" => (
+                ProviderKind::Oidc,
+                "Google".to_owned(),
+                Some(GOOGLE_ISSUER.to_owned()),
+            ),
+            other => (ProviderKind::Oidc, other.to_owned(), None),
+        };
+        Self {
+            id: id.to_owned(),
+            kind,
+            name,
+            client_id,
+            client_secret,
+            issuer,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            api_url: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// The scopes asked for: the configured ones, or the kind's defaults.
+    pub fn scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            return self.scopes.clone();
+        }
+        let defaults: &[&str] = match self.kind {
+            ProviderKind::Github => &["read:user", "user:email"],
+            ProviderKind::Oidc => &["openid", "email", "profile"],
+        };
+        defaults.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Checks what can be checked without IO; the message names the provider and the key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let bad =
+            |msg: String| SettingsError::BadProvider(format!("[providers.{}] {msg}", self.id));
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 32
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(SettingsError::BadProvider(format!(
+                "provider id {:?}: use 1 to 32 of a-z, 0-9, - and _",
+                self.id
+            )));
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(bad("needs client_id".into()));
+        }
+        if self.client_secret.expose_secret().is_empty() {
+            return Err(bad(
+                "needs client_secret (or client_secret_file naming a file that holds it)".into(),
+            ));
+        }
+        match self.kind {
+            ProviderKind::Oidc => {
+                let Some(issuer) = &self.issuer else {
+                    return Err(bad(
+                        "needs issuer: an OpenID Connect provider is found by discovery at <issuer>/.well-known/openid-configuration".into(),
+                    ));
+                };
+                check_provider_url(issuer).map_err(|m| bad(format!("issuer {issuer:?} {m}")))?;
+                if self.authorization_endpoint.is_some()
+                    || self.token_endpoint.is_some()
+                    || self.api_url.is_some()
+                {
+                    return Err(bad(
+                        "authorization_endpoint, token_endpoint and api_url are GitHub settings; an OpenID Connect provider's endpoints come from its discovery document".into(),
+                    ));
+                }
+            }
+            ProviderKind::Github => {
+                if self.issuer.is_some() {
+                    return Err(bad(
+                        "issuer is for OpenID Connect providers; GitHub's endpoints are authorization_endpoint, token_endpoint and api_url".into(),
+                    ));
+                }
+                for (key, url) in [
+                    ("authorization_endpoint", &self.authorization_endpoint),
+                    ("token_endpoint", &self.token_endpoint),
+                    ("api_url", &self.api_url),
+                ] {
+                    if let Some(url) = url {
+                        check_provider_url(url).map_err(|m| bad(format!("{key} {url:?} {m}")))?;
+                    }
+                }
+            }
+        }
+        if self
+            .scopes
+            .iter()
+            .any(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            return Err(bad("scopes must be non-empty words without spaces".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A provider URL must be https, or http on a loopback host (tests, local development).
+pub fn check_provider_url(url: &str) -> Result<(), &'static str> {
+    let Some(origin) = origin_of(url) else {
+        return Err("is not an absolute http(s) URL");
+    };
+    if url.contains(['?', '#']) {
+        return Err("must not carry a query or fragment");
+    }
+    if origin.starts_with("https://") {
+        return Ok(());
+    }
+    let host = origin.trim_start_matches("http://");
+    let host = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h);
+    if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        Ok(())
+    } else {
+        Err("must be https (http only on localhost, 127.0.0.1 or [::1])")
+    }
 }
 
 /// Mail delivery (verification, password reset, change of address) and the address rules.
@@ -343,6 +530,9 @@ pub enum SettingsError {
     /// Another setting outside its allowed range.
     #[error("{0}")]
     BadSetting(String),
+    /// An identity provider missing a setting or holding a wrong one.
+    #[error("{0}")]
+    BadProvider(String),
 }
 
 /// The built-in defaults, in one place: the groups' `Default`s and the CLI's flag defaults
@@ -399,6 +589,12 @@ pub mod defaults {
     pub const SIGN_UP_RESPONSE: SignUpResponse = SignUpResponse::Reveal;
     /// Least time between JWKS refetches for an unknown key id.
     pub const JWKS_COOLDOWN: Duration = Duration::from_secs(30);
+    /// How long an authorization request at an identity provider may take.
+    pub const PROVIDER_STATE_TTL: Duration = Duration::from_secs(10 * MINUTE);
+    /// How young a session must be to link or unlink an identity.
+    pub const FRESH_AGE: Duration = Duration::from_secs(15 * MINUTE);
+    /// Bound on one request to an identity provider.
+    pub const PROVIDER_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
     /// The product name in mail, TOTP and passkeys.
     pub const APP_NAME: &str = "Tessera";
     /// Whether an unverified address may sign in.
@@ -495,6 +691,17 @@ impl Default for Email {
     }
 }
 
+impl Default for Providers {
+    fn default() -> Self {
+        Self {
+            list: Vec::new(),
+            state_ttl: defaults::PROVIDER_STATE_TTL,
+            fresh_age: defaults::FRESH_AGE,
+            http_timeout: defaults::PROVIDER_HTTP_TIMEOUT,
+        }
+    }
+}
+
 impl Settings {
     /// Defaults for a developer laptop, with the given secret.
     pub fn new_dev(secret: Vec<u8>) -> Self {
@@ -506,6 +713,7 @@ impl Settings {
             security: Security::default(),
             deployment: Deployment::default(),
             email: Email::default(),
+            providers: Providers::default(),
         }
     }
 
@@ -564,6 +772,15 @@ impl Settings {
             return Err(SettingsError::BadSetting(
                 "--app-name must be 1 to 64 printable characters".into(),
             ));
+        }
+        for (i, p) in self.providers.list.iter().enumerate() {
+            p.validate()?;
+            if self.providers.list[..i].iter().any(|q| q.id == p.id) {
+                return Err(SettingsError::BadProvider(format!(
+                    "provider {:?} is configured twice",
+                    p.id
+                )));
+            }
         }
         if self.tokens.access_token_ttl < Duration::from_secs(10)
             || self.tokens.access_token_ttl > Duration::from_secs(24 * 3600)
@@ -693,6 +910,47 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_missing_a_setting_refuses_to_start_with_a_message_naming_it() {
+        let message = |p: Provider| {
+            let mut s = Settings::new_dev(vec![1; 32]);
+            s.providers.list = vec![p];
+            s.validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let secret = || -> Secret { b"s3cret".to_vec().into() };
+        assert!(
+            message(Provider::new("acme", "id".into(), secret()))
+                .contains("[providers.acme] needs issuer")
+        );
+        assert!(
+            message(Provider::new("github", String::new(), secret()))
+                .contains("[providers.github] needs client_id")
+        );
+        assert!(
+            message(Provider::new("google", "id".into(), Vec::new().into()))
+                .contains("[providers.google] needs client_secret")
+        );
+        let mut http = Provider::new("acme", "id".into(), secret());
+        http.issuer = Some("http://login.acme.example".into());
+        assert!(message(http).contains("must be https"));
+        let mut local = Provider::new("acme", "id".into(), secret());
+        local.issuer = Some("http://127.0.0.1:9000".into());
+        assert_eq!(message(local), "");
+        assert!(message(Provider::new("Bad Id", "id".into(), secret())).contains("provider id"));
+        let google = Provider::new("google", "id".into(), secret());
+        assert_eq!(google.issuer.as_deref(), Some(GOOGLE_ISSUER));
+        assert_eq!(message(google), "");
+        let mut s = Settings::new_dev(vec![1; 32]);
+        s.providers.list = vec![
+            Provider::new("github", "a".into(), secret()),
+            Provider::new("github", "b".into(), secret()),
+        ];
+        assert!(s.validate().is_err(), "a provider configured twice");
+    }
+
+    #[test]
     fn unknown_algorithms_are_refused() {
         assert!("none".parse::<JwtAlg>().is_err());
         assert!("hs256".parse::<JwtAlg>().is_err());
@@ -706,12 +964,23 @@ mod tests {
         s.tokens.jwt_secret = Some(b"jwt-secret-value-that-is-long-enough".to_vec().into());
         s.security.revocations_secret =
             Some(b"feed-secret-value-that-is-long-enough".to_vec().into());
+        s.providers.list = vec![Provider::new(
+            "github",
+            "client".into(),
+            b"provider-secret".to_vec().into(),
+        )];
         for d in [format!("{s:?}"), format!("{s:#?}")] {
-            for secret in ["super-secret", "jwt-secret", "feed-secret", "hunter2"] {
+            for secret in [
+                "super-secret",
+                "jwt-secret",
+                "feed-secret",
+                "hunter2",
+                "provider-secret",
+            ] {
                 assert!(!d.contains(secret), "{secret} printed: {d}");
             }
             assert!(d.contains("postgres://app:***@db/tessera"), "{d}");
-            assert_eq!(d.matches("<redacted>").count(), 3, "{d}");
+            assert_eq!(d.matches("<redacted>").count(), 4, "{d}");
         }
         s.email.smtp_url = Some("smtps://mailer:smtp-pass@mail.test:465".into());
         for d in [format!("{s:?}"), format!("{s:#?}")] {

@@ -16,6 +16,7 @@ use crate::keys::KeyRing;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::password::Passwords;
+use crate::providers::IdentityProviders;
 use crate::revocation::Revocations;
 use crate::session::Sessions;
 use crate::settings::Settings;
@@ -38,6 +39,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     trusted_origins: TrustedOrigins,
     trusted_proxies: TrustedProxies,
+    providers: IdentityProviders,
 }
 
 impl AuthState {
@@ -67,6 +69,14 @@ impl AuthState {
             keys.clone(),
             revocations.clone(),
         );
+        let providers = {
+            use secrecy::ExposeSecret as _;
+            IdentityProviders::new(
+                &settings.providers,
+                settings.tokens.secret.expose_secret(),
+                clock.clone(),
+            )?
+        };
         let mut limiter = RateLimiter::new(settings.security.rate_limits.clone(), clock.clone());
         limiter.set_metrics(metrics.clone());
         Ok(Self(Arc::new(Inner {
@@ -82,6 +92,7 @@ impl AuthState {
             revocations,
             limiter: Arc::new(limiter),
             metrics,
+            providers,
         })))
     }
 
@@ -133,6 +144,11 @@ impl AuthState {
     /// The process's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+
+    /// The configured identity providers.
+    pub fn providers(&self) -> &IdentityProviders {
+        &self.0.providers
     }
 
     /// Trusted origins (base URL's first).

@@ -44,8 +44,8 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Database, EmailTokenStore, ImportStore, KeyStore, OutboxStore, RefreshStore, SessionStore,
-    Store, TaskStore, UserStore,
+    Database, EmailTokenStore, IdentityStore, ImportStore, KeyStore, OutboxStore, RefreshStore,
+    SessionStore, Store, TaskStore, UserStore,
 };
 
 use std::sync::Arc;

@@ -369,3 +369,79 @@ pub struct OutboxCounts {
     /// Given up.
     pub failed: i64,
 }
+
+/// An identity at a provider, keyed by (issuer, subject), as linked to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdentity {
+    /// Row id.
+    pub id: String,
+    /// The configured provider id (`github`, `google`, `acme`).
+    pub provider_id: String,
+    /// The exact OpenID Connect issuer, or `local:oauth:<provider id>` for plain OAuth 2.0.
+    pub issuer: String,
+    /// The subject at that issuer (`sub`, or GitHub's numeric user id).
+    pub subject: String,
+    /// The scopes the provider granted, space-separated.
+    pub scope: Option<String>,
+    /// The address the provider reported, lower-cased.
+    pub email: Option<String>,
+    /// Now, unix ms.
+    pub now_ms: i64,
+}
+
+/// One way a user signs in (a row of `accounts`), as listed on the account page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRow {
+    /// Row id (what `/unlink-account` names in Better Auth 1.7).
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// `credential` or the configured provider id.
+    pub provider_id: String,
+    /// The subject at the provider (the user id for the password credential).
+    pub account_id: String,
+    /// See [`NewIdentity::issuer`]; `local:credential` for the password.
+    pub issuer: String,
+    /// Granted scopes, space-separated.
+    pub scope: Option<String>,
+    /// The provider's address at link time.
+    pub email: Option<String>,
+    /// Whether this row is a usable password credential.
+    pub has_password: bool,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+}
+
+/// An authorization request in flight (a row of `oauth_states`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OAuthStateRow {
+    /// SHA-256 hex of the `state` parameter.
+    pub state_digest: String,
+    /// The provider the flow was started for.
+    pub provider_id: String,
+    /// Where to go on success.
+    pub callback_url: String,
+    /// Where a new user goes.
+    pub new_user_url: Option<String>,
+    /// Where errors go.
+    pub error_url: Option<String>,
+    /// Set for `/link-social`: the user the identity is linked to.
+    pub link_user_id: Option<String>,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+}
+
+/// What [`crate::IdentityStore::unlink_account`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlinkOutcome {
+    /// The account was removed.
+    Unlinked,
+    /// The user has no such account.
+    NotFound,
+    /// It is the user's last way to sign in: nothing was removed.
+    LastAccount,
+}

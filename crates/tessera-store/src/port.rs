@@ -9,10 +9,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser, MailResult, MailRow,
-    NewEmailToken, NewMail, NewRefreshToken, NewSession, NewUser, OutboxCounts, RefreshOutcome,
-    RefreshPolicy, ResetOutcome, Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId,
-    TaskRow, User, UserId,
+    AccountRow, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser, MailResult,
+    MailRow, NewEmailToken, NewIdentity, NewMail, NewRefreshToken, NewSession, NewUser,
+    OAuthStateRow, OutboxCounts, RefreshOutcome, RefreshPolicy, ResetOutcome, Result, Session,
+    SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, UnlinkOutcome, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -289,6 +289,45 @@ pub trait ImportStore: Send + Sync + std::fmt::Debug + 'static {
     async fn import_users(&self, users: &[ImportUser], dry_run: bool) -> Result<Vec<ImportedUser>>;
 }
 
+/// Identities at providers (GitHub, Google, OpenID Connect) and the authorization requests
+/// in flight. Identities are keyed by (issuer, subject), never by email.
+#[async_trait]
+pub trait IdentityStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores an authorization request, and removes expired ones.
+    async fn create_oauth_state(&self, state: &OAuthStateRow, now_ms: i64) -> Result<()>;
+
+    /// Removes and returns the request with this state digest, expired or not (the caller
+    /// checks): a state is consumed by the first callback that presents it.
+    async fn take_oauth_state(&self, state_digest: &str) -> Result<Option<OAuthStateRow>>;
+
+    /// The user an identity is linked to.
+    async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>>;
+
+    /// Creates a user without a password, linked to `identity`, in one transaction. A taken
+    /// email gives `Conflict("users_email_key")`, a linked identity `Conflict("unique")`.
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        email_verified: bool,
+        identity: &NewIdentity,
+    ) -> Result<User>;
+
+    /// Links an identity to an existing user; `Conflict("unique")` when it is linked already.
+    async fn link_identity(&self, user_id: UserId<'_>, identity: &NewIdentity) -> Result<()>;
+
+    /// The user's accounts (the password credential and every identity), oldest first.
+    async fn list_accounts(&self, user_id: UserId<'_>) -> Result<Vec<AccountRow>>;
+
+    /// Removes one of the user's accounts (by row id), unless it is their last way to sign
+    /// in; the check and the removal are one transaction, so two concurrent unlinks cannot
+    /// leave a user with none.
+    async fn unlink_account(
+        &self,
+        user_id: UserId<'_>,
+        account_row_id: &str,
+    ) -> Result<UnlinkOutcome>;
+}
+
 /// Everything Tessera persists: the union of the aggregate traits. Implemented for every
 /// type that implements them all.
 pub trait Store:
@@ -301,6 +340,7 @@ pub trait Store:
     + ImportStore
     + EmailTokenStore
     + OutboxStore
+    + IdentityStore
 {
 }
 
@@ -314,5 +354,6 @@ impl<T> Store for T where
         + ImportStore
         + EmailTokenStore
         + OutboxStore
+        + IdentityStore
 {
 }

@@ -5,11 +5,15 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ba-server.mjs');
+const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Returns { baseURL, stop }. `env` adds variables (BA_SMTP_PORT…, see ba-server.mjs). */
-export async function startBetterAuth({ timeoutMs = 20000, env = {} } = {}) {
-  const child = spawn(process.execPath, [script], {
+/**
+ * Returns { baseURL, stop }. `script` is a server script in this directory (default
+ * `ba-server.mjs`), `args` its arguments; `env` adds variables (BA_SMTP_PORT…, see
+ * ba-server.mjs).
+ */
+export async function startBetterAuth({ timeoutMs = 20000, script = 'ba-server.mjs', args = [], env = {} } = {}) {
+  const child = spawn(process.execPath, [path.join(here, script), ...args], {
     env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -100,6 +100,14 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// `SERVER_BUSY` (service unavailable).
     ServerBusy,
+    /// `PROVIDER_NOT_FOUND` (not found): no identity provider with that id is configured.
+    ProviderNotFound,
+    /// `ID_TOKEN_NOT_SUPPORTED` (not found): sign-in with a bare ID token is not offered.
+    IdTokenNotSupported,
+    /// `FAILED_TO_UNLINK_LAST_ACCOUNT` (bad request).
+    FailedToUnlinkLastAccount,
+    /// `ACCOUNT_NOT_FOUND` (bad request).
+    AccountNotFound,
 }
 
 impl ErrorCode {
@@ -275,6 +283,26 @@ impl ErrorCode {
                 "SERVER_BUSY",
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The server is busy. Please try again shortly.",
+            ),
+            Self::ProviderNotFound => (
+                "PROVIDER_NOT_FOUND",
+                StatusCode::NOT_FOUND,
+                "Provider not found",
+            ),
+            Self::IdTokenNotSupported => (
+                "ID_TOKEN_NOT_SUPPORTED",
+                StatusCode::NOT_FOUND,
+                "id_token not supported",
+            ),
+            Self::FailedToUnlinkLastAccount => (
+                "FAILED_TO_UNLINK_LAST_ACCOUNT",
+                StatusCode::BAD_REQUEST,
+                "You can't unlink your last account",
+            ),
+            Self::AccountNotFound => (
+                "ACCOUNT_NOT_FOUND",
+                StatusCode::BAD_REQUEST,
+                "Account not found",
             ),
         }
     }

@@ -28,6 +28,7 @@ pub(crate) fn tag_description(tag: &str) -> &'static str {
         }
         "jwt" => "Access tokens (Better Auth's jwt plugin)",
         "sessions" => "Listing and ending sessions, password changes, refresh credentials",
+        "social" => "Sign-in with identity providers (GitHub, Google, OpenID Connect) and linking",
         "tasks" => "The per-user tasks API (bearer access token whose `sub` is `{user_id}`)",
         "probes" => "Liveness and readiness",
         "meta" => "This document and its viewer",
@@ -405,7 +406,83 @@ pub(crate) fn components() -> Value {
     if let (Value::Object(all), Value::Object(email)) = (&mut all, email_schemas(&password)) {
         all.extend(email);
     }
+    if let (Value::Object(all), Value::Object(more)) = (&mut all, social()) {
+        all.extend(more);
+    }
     all
+}
+
+/// The schemas of sign-in with identity providers and linking.
+fn social() -> Value {
+    let url = |what: &str| {
+        json!({
+            "type": "string",
+            "description": format!("{what}; a relative path or a URL on a trusted origin (else 403 INVALID_CALLBACK_URL)"),
+        })
+    };
+    let scopes = json!({ "type": "array", "items": { "type": "string" }, "maxItems": 32, "description": "Scopes asked for besides the provider's defaults" });
+    json!({
+        "SocialSignInRequest": {
+            "type": "object",
+            "required": ["provider"],
+            "properties": {
+                "provider": { "type": "string", "description": "A configured provider id (`github`, `google`, or the id of an OpenID Connect provider)" },
+                "callbackURL": url("Where to go after signing in (default `/`)"),
+                "newUserCallbackURL": url("Where a new user goes"),
+                "errorCallbackURL": url("Where a failed flow goes, with `?error=<code>`"),
+                "disableRedirect": { "type": "boolean", "description": "true: no `Location` header, `redirect: false`" },
+                "scopes": scopes,
+                "loginHint": { "type": "string", "maxLength": 254 },
+                "idToken": { "description": "Not supported: sign-in with a bare ID token answers 404 ID_TOKEN_NOT_SUPPORTED" },
+            },
+        },
+        "LinkSocialRequest": {
+            "type": "object",
+            "required": ["provider"],
+            "properties": {
+                "provider": { "type": "string" },
+                "callbackURL": url("Where to go after linking (default `/`)"),
+                "errorCallbackURL": url("Where a failed flow goes, with `?error=<code>`"),
+                "disableRedirect": { "type": "boolean" },
+                "scopes": scopes,
+            },
+        },
+        "SocialRedirect": {
+            "type": "object",
+            "required": ["url", "redirect"],
+            "properties": {
+                "url": { "type": "string", "description": "The provider's authorization URL" },
+                "redirect": { "type": "boolean" },
+            },
+        },
+        "Account": {
+            "type": "object",
+            "required": ["id", "providerId", "accountId", "userId", "createdAt", "updatedAt", "scopes"],
+            "properties": {
+                "id": { "type": "string", "description": "What `unlink-account` takes as `accountId`" },
+                "providerId": { "type": "string", "description": "`credential` for the password, else the provider id" },
+                "accountId": { "type": "string", "description": "The subject at the provider" },
+                "userId": { "type": "string" },
+                "createdAt": iso(),
+                "updatedAt": iso(),
+                "scopes": { "type": "array", "items": { "type": "string" } },
+            },
+        },
+        "AccountList": { "type": "array", "items": r("Account") },
+        "UnlinkAccountRequest": {
+            "type": "object",
+            "required": ["accountId"],
+            "properties": { "accountId": { "type": "string", "description": "An `id` from `list-accounts`" } },
+        },
+        "ProviderList": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": { "id": { "type": "string" }, "name": { "type": "string" } },
+            },
+        },
+    })
 }
 
 /// The schemas of the email routes (`accounts`), apart to keep `json!` within its recursion

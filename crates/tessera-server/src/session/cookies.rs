@@ -8,6 +8,8 @@ use tessera_core::cookie::{CookieSigner, decode_uri_component, encode_uri_compon
 const SESSION: &str = "better-auth.session_token";
 const DONT_REMEMBER: &str = "better-auth.dont_remember";
 const SESSION_DATA: &str = "better-auth.session_data";
+/// Binds an identity-provider flow to the browser that started it (Better Auth's name).
+const STATE: &str = "better-auth.state";
 
 /// Cookie names and attributes for this deployment.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +70,35 @@ impl CookieJar {
             HeaderValue::try_from(format!("{}=; Max-Age=0; {}", self.name(base), self.attrs()))
                 .unwrap_or_else(|_| HeaderValue::from_static(""))
         })
+    }
+
+    /// `Set-Cookie` holding the signed `state` of an identity-provider flow. `SameSite=Lax`
+    /// is what lets the provider's top-level redirect back carry it.
+    pub fn state(&self, signer: &CookieSigner, state: &str, max_age: u64) -> HeaderValue {
+        let value = encode_uri_component(&signer.sign(state));
+        HeaderValue::try_from(format!(
+            "{}={value}; Max-Age={max_age}; {}",
+            self.name(STATE),
+            self.attrs()
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// `Set-Cookie` removing the state cookie.
+    pub fn clear_state(&self) -> HeaderValue {
+        HeaderValue::try_from(format!(
+            "{}=; Max-Age=0; {}",
+            self.name(STATE),
+            self.attrs()
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The verified `state` from the request's state cookie, if any.
+    pub fn read_state(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
+        let raw = cookie_value(headers, &self.name(STATE))?;
+        let decoded = decode_uri_component(&raw)?;
+        signer.verify(&decoded).map(str::to_owned)
     }
 
     /// The verified session token from the request's cookies, if any.

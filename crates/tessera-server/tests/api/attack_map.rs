@@ -1,5 +1,6 @@
 //! Keeps `docs/attack-suite.md` true: every row of checklist groups D, E, F and G (and of
-//! group R, the resource findings of issue #20, and M, email links and delivery) appears
+//! group R, the resource findings of issue #20, M, email links and delivery, and P,
+//! identity providers) appears
 //! exactly once, each either names tests or says why it does not apply, and every named test
 //! exists as a test function in the file the map names.
 
@@ -7,12 +8,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 6] = [
+const GROUPS: [(char, u32); 7] = [
     ('D', 18),
     ('E', 16),
     ('F', 11),
     ('G', 7),
     ('R', 7),
+    ('P', 22),
     ('M', 15),
 ];
 

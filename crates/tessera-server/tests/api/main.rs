@@ -28,6 +28,7 @@ mod openapi;
 mod origin;
 mod passwords;
 mod persistence;
+mod providers;
 mod refresh;
 mod resources;
 mod routing;

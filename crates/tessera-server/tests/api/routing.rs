@@ -28,7 +28,7 @@ async fn an_unknown_path_is_404_in_the_envelope() {
         "/api/auth/nope",
         "/api/auth/get-session/",
         "/api/auth//get-session",
-        "/api/auth/sign-in/social",
+        "/api/auth/sign-in/nope",
         "/api/auth",
     ] {
         let res = app.request(Method::GET, path).send().await.unwrap();
@@ -47,6 +47,7 @@ async fn a_method_an_endpoint_does_not_accept_is_405_in_the_envelope() {
         (Method::POST, "/api/auth/token"),
         (Method::DELETE, "/api/auth/jwks"),
         (Method::PATCH, "/api/auth/ok"),
+        (Method::GET, "/api/auth/sign-in/social"),
     ] {
         let res = app.request(method.clone(), path).send().await.unwrap();
         assert_eq!(

@@ -58,6 +58,24 @@ export async function signUp({ name, email, password }) {
   return { user: data.user, signedIn: typeof data.token === 'string' && data.token !== '' };
 }
 
+/** The configured identity providers: [{ id, name }]. */
+export async function listProviders() {
+  const { data } = await send('GET', '/api/auth/providers');
+  return Array.isArray(data) ? data : [];
+}
+
+/**
+ * Starts signing in with an identity provider; resolves to the provider's URL, where the
+ * page goes next. The provider sends the browser back to /tasks, or to /sign-in?error=….
+ */
+export async function startSocialSignIn(provider) {
+  token.clear();
+  const { data } = await send('POST', '/api/auth/sign-in/social', {
+    body: { provider, callbackURL: '/tasks', errorCallbackURL: '/sign-in', disableRedirect: true },
+  });
+  return data.url;
+}
+
 /** Ends this session (the server also stops its access tokens). */
 export async function signOut() {
   await send('POST', '/api/auth/sign-out', { body: {} });

@@ -9,6 +9,7 @@
 //! `self.begin_write()` (a write transaction) and `fn map_err(sqlx::Error) -> StoreError`.
 
 pub(crate) mod email;
+pub(crate) mod identities;
 pub(crate) mod import;
 pub(crate) mod keys;
 pub(crate) mod refresh;
@@ -51,6 +52,7 @@ macro_rules! impl_store {
         $crate::sql::tasks::impl_task_store!($store);
         $crate::sql::import::impl_import_store!($store);
         $crate::sql::email::impl_email_store!($store, $skip_locked);
+        $crate::sql::identities::impl_identity_store!($store, $lock);
     };
 }
 pub(crate) use impl_store;

@@ -39,6 +39,26 @@ impl TestApp {
         n.0
     }
 
+    /// Runs a statement written by the test (never from a response) on the server's
+    /// database: SQLite file or PostgreSQL.
+    pub(crate) async fn exec(&self, sql: &str) {
+        if let Some(pg) = &self.pg {
+            let db = pg.pool().await;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&db)
+                .await
+                .expect("statement");
+            db.close().await;
+            return;
+        }
+        let db = self.db().await;
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&db)
+            .await
+            .expect("statement");
+        db.close().await;
+    }
+
     /// Number of rows in a table that satisfy an SQL condition (written by the test, never
     /// from a response).
     pub(crate) async fn count_where(&self, table: &str, condition: &str) -> i64 {

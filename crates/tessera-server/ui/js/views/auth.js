@@ -161,6 +161,47 @@ export function authView(app, mode) {
       ),
   );
 
+  // One button per configured identity provider, filled in once the list arrives.
+  const providers = h('div', { class: 'auth-providers', hidden: true });
+  api
+    .listProviders()
+    .then((list) => {
+      if (!list.length) return;
+      providers.replaceChildren(
+        h('p', { class: 'auth-divider muted' }, signingUp ? 'or sign up with' : 'or continue with'),
+        ...list.map((p) => {
+          const button = busyButton({
+            label: `Continue with ${p.name}`,
+            busyLabel: `Opening ${p.name}…`,
+            className: 'btn btn-secondary btn-block btn-provider',
+            type: 'button',
+          });
+          button.el.dataset.provider = p.id;
+          button.el.addEventListener('click', async () => {
+            if (button.busy) return;
+            alert.clear();
+            button.set(true);
+            try {
+              location.assign(await api.startSocialSignIn(p.id));
+            } catch (e) {
+              button.set(false);
+              showError(e, {});
+            }
+          });
+          return button.el;
+        }),
+      );
+      providers.hidden = false;
+    })
+    .catch(() => {});
+
+  // Back from a provider with ?error=<code>: say what happened, in words.
+  const returned = new URLSearchParams(location.search).get('error');
+  if (returned) {
+    alert.show(providerError(returned));
+    history.replaceState(null, '', location.pathname);
+  }
+
   const pending = app.takeNotice();
   const node = h(
     'section',
@@ -180,6 +221,7 @@ export function authView(app, mode) {
       ),
       pending && notice(pending),
       form,
+      providers,
     ),
     h(
       'p',
@@ -190,4 +232,26 @@ export function authView(app, mode) {
     ),
   );
   return { node, dispose: alert.dispose };
+}
+
+/** What a provider sign-in that came back with `?error=<code>` means for the person. */
+export function providerError(code) {
+  switch (code) {
+    case 'account_not_linked':
+      return 'An account with this email already exists. Sign in with your password, then link the provider from your account page.';
+    case 'access_denied':
+      return 'Sign-in was cancelled at the provider.';
+    case 'email_not_found':
+      return 'The provider did not share an email address. Allow access to your email and try again.';
+    case 'state_mismatch':
+    case 'state_not_found':
+      return 'That sign-in link has expired or was opened in another browser. Please try again.';
+    case 'account_already_linked_to_different_user':
+      return 'That provider account is already linked to another user.';
+    case 'email_does_not_match':
+    case 'unable_to_link_account':
+      return 'The provider account could not be linked: its verified email must be the one of this account.';
+    default:
+      return 'Sign-in with the provider failed. Please try again.';
+  }
 }
