@@ -11,7 +11,7 @@ use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
-use crate::{auth, http, openapi, probes, sessions, tasks, tokens, ui};
+use crate::{auth, http, openapi, probes, sessions, tasks, tokens, two_factor, ui};
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
 #[derive(Debug, Clone)]
@@ -89,6 +89,7 @@ fn auth_routes() -> openapi::Routes<AuthState> {
     auth::routes()
         .merge(tokens::routes())
         .merge(sessions::routes())
+        .merge(two_factor::routes())
 }
 
 /// The documented (method, path) pairs a process with these parts serves, from the same

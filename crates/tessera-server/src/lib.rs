@@ -27,6 +27,7 @@ mod startup;
 mod state;
 mod tasks;
 mod tokens;
+mod two_factor;
 mod ui;
 mod upkeep;
 

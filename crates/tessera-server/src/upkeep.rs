@@ -66,6 +66,10 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
         if let Err(e) = state.store().purge_sessions(before).await {
             tracing::warn!(error = %e, "session cleanup failed");
         }
+        // Expired challenges and trusted devices are worthless at once.
+        if let Err(e) = state.store().purge_two_factor(state.clock().now_ms()).await {
+            tracing::warn!(error = %e, "two-factor cleanup failed");
+        }
     }));
     Upkeep(jobs)
 }

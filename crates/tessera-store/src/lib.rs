@@ -44,7 +44,8 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Database, ImportStore, KeyStore, RefreshStore, SessionStore, Store, TaskStore, UserStore,
+    Database, ImportStore, KeyStore, RefreshStore, SessionStore, Store, TaskStore, TwoFactorStore,
+    UserStore,
 };
 
 use std::sync::Arc;

@@ -151,7 +151,9 @@ pub use claims::Claims;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, VerifyError};
 #[cfg(feature = "axum")]
-pub use extract::{AuthRejection, AuthUser, MaybeAuthUser, OwnerOf, USER_ID_PARAM};
+pub use extract::{
+    AuthRejection, AuthUser, MaybeAuthUser, MfaUser, OwnerOf, RecentMfa, USER_ID_PARAM,
+};
 #[cfg(feature = "remote-jwks")]
 pub use feed::{RevocationFeed, RevocationFeedBuilder};
 pub use jws::MAX_TOKEN_LEN;

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ba-server.mjs');
 
-/** Returns { baseURL, stop }. */
-export async function startBetterAuth({ timeoutMs = 20000 } = {}) {
+/** Returns { baseURL, stop }. `twoFactor: true` adds Better Auth's twoFactor plugin. */
+export async function startBetterAuth({ timeoutMs = 20000, twoFactor = false } = {}) {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, NODE_ENV: 'test' },
+    env: { ...process.env, NODE_ENV: 'test', BA_TWO_FACTOR: twoFactor ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];

@@ -91,6 +91,8 @@ pub enum Rule {
     ChangePassword,
     /// Access-token requests per client IP.
     Token,
+    /// Two-factor requests (enrol, verify, codes) per client IP.
+    TwoFactor,
 }
 
 impl Rule {
@@ -104,11 +106,12 @@ impl Rule {
             Rule::Refresh => "refresh",
             Rule::ChangePassword => "change-password",
             Rule::Token => "token",
+            Rule::TwoFactor => "two-factor",
         }
     }
 
     /// Every rule.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::SignIn,
         Rule::SignInFailuresPerClient,
         Rule::SignInFailuresPerAccount,
@@ -116,6 +119,7 @@ impl Rule {
         Rule::Refresh,
         Rule::ChangePassword,
         Rule::Token,
+        Rule::TwoFactor,
     ];
 }
 
@@ -139,6 +143,7 @@ impl Default for RateLimits {
             (Rule::Refresh, Quota::new(60, m(1))),
             (Rule::ChangePassword, Quota::new(10, m(10))),
             (Rule::Token, Quota::new(120, m(1))),
+            (Rule::TwoFactor, Quota::new(30, m(1))),
         ]);
         Self {
             enabled: true,
@@ -330,6 +335,7 @@ pub mod rules {
         "Password changes per client IP."
     );
     rule_kind!(Token, Token, "Access-token requests per client IP.");
+    rule_kind!(TwoFactor, TwoFactor, "Two-factor requests per client IP.");
 }
 
 /// One request taken from the caller's per-IP quota of `R` before the handler runs (429

@@ -1,7 +1,8 @@
 //! The web UI: static HTML, CSS and JavaScript modules embedded in the binary, served at `/`.
 //!
 //! There is no build step: the files under `crates/tessera-server/ui/` are what the browser
-//! runs. The page routes (`/`, `/sign-in`, `/sign-up`, `/tasks`, `/sessions`) all answer
+//! runs. The page routes (`/`, `/sign-in`, `/sign-up`, `/tasks`, `/sessions`, `/security`,
+//! `/two-factor`) all answer
 //! the same `index.html`; the client-side router in `ui/js/main.js` picks the view. Nothing
 //! here matches `/api/*`, `/healthz`, `/readyz` or `/metrics`, and unknown paths fall
 //! through to the application's JSON 404.
@@ -27,7 +28,15 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use crate::http::ApiError;
 
 /// The paths that answer `index.html`; the client-side router knows the same list.
-pub(crate) const PAGES: &[&str] = &["/", "/sign-in", "/sign-up", "/tasks", "/sessions"];
+pub(crate) const PAGES: &[&str] = &[
+    "/",
+    "/sign-in",
+    "/sign-up",
+    "/tasks",
+    "/sessions",
+    "/security",
+    "/two-factor",
+];
 
 /// Where versioned assets are served.
 const ASSET_PREFIX: &str = "/assets";
@@ -77,6 +86,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/auth.js", JS),
     asset!("js/views/tasks.js", JS),
     asset!("js/views/sessions.js", JS),
+    asset!("js/views/two_factor.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/index.html"));

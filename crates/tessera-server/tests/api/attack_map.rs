@@ -7,7 +7,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 5] = [('D', 18), ('E', 16), ('F', 11), ('G', 7), ('R', 7)];
+const GROUPS: [(char, u32); 6] = [
+    ('D', 18),
+    ('E', 16),
+    ('F', 11),
+    ('G', 7),
+    ('R', 7),
+    ('T', 11),
+];
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

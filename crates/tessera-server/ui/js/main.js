@@ -9,6 +9,7 @@ import { onSessionEnded } from './token.js';
 import { authView } from './views/auth.js';
 import { sessionsView } from './views/sessions.js';
 import { tasksView } from './views/tasks.js';
+import { challengeView, securityView } from './views/two_factor.js';
 
 /** Pages; the server answers index.html for the same paths. */
 const ROUTES = {
@@ -16,6 +17,8 @@ const ROUTES = {
   '/sign-up': { title: 'Create your account', guest: true, view: (app) => authView(app, 'sign-up') },
   '/tasks': { title: 'Tasks', signedIn: true, view: (app) => tasksView(app) },
   '/sessions': { title: 'Sessions', signedIn: true, view: (app) => sessionsView(app) },
+  '/security': { title: 'Security', signedIn: true, view: (app) => securityView(app) },
+  '/two-factor': { title: 'Two-step verification', guest: true, view: (app) => challengeView(app) },
 };
 
 const main = document.getElementById('main');
@@ -91,7 +94,13 @@ function drawNav(path) {
   );
   replace(
     nav,
-    h('div', { class: 'nav-links' }, link('/tasks', 'Tasks', 'list'), link('/sessions', 'Sessions', 'shield')),
+    h(
+      'div',
+      { class: 'nav-links' },
+      link('/tasks', 'Tasks', 'list'),
+      link('/sessions', 'Sessions', 'shield'),
+      link('/security', 'Security', 'key'),
+    ),
     h(
       'div',
       { class: 'nav-user' },

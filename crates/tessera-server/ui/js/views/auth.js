@@ -72,11 +72,15 @@ export function authView(app, mode) {
     submit.set(true);
     try {
       const body = { email: values.email.trim(), password: values.password };
-      const user = signingUp
-        ? await api.signUp({ ...body, name: values.name.trim() })
-        : await api.signIn(body);
+      if (signingUp) {
+        app.prefillEmail = null;
+        app.signedIn(await api.signUp({ ...body, name: values.name.trim() }));
+        return;
+      }
+      const result = await api.signIn(body);
       app.prefillEmail = null;
-      app.signedIn(user);
+      if (result.twoFactor) app.navigate('/two-factor');
+      else app.signedIn(result.user);
     } catch (e) {
       submit.set(false);
       showError(e, values);
