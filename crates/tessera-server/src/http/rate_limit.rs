@@ -93,6 +93,10 @@ pub enum Rule {
     Token,
     /// Two-factor requests (enrol, verify, codes) per client IP.
     TwoFactor,
+    /// Requests that send mail (verification, reset, change of address), per client IP.
+    SendMail,
+    /// Mail to one address, whoever asks for it.
+    MailPerRecipient,
 }
 
 impl Rule {
@@ -107,11 +111,13 @@ impl Rule {
             Rule::ChangePassword => "change-password",
             Rule::Token => "token",
             Rule::TwoFactor => "two-factor",
+            Rule::SendMail => "send-mail",
+            Rule::MailPerRecipient => "mail-per-recipient",
         }
     }
 
     /// Every rule.
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::SignIn,
         Rule::SignInFailuresPerClient,
         Rule::SignInFailuresPerAccount,
@@ -120,6 +126,8 @@ impl Rule {
         Rule::ChangePassword,
         Rule::Token,
         Rule::TwoFactor,
+        Rule::SendMail,
+        Rule::MailPerRecipient,
     ];
 }
 
@@ -144,6 +152,8 @@ impl Default for RateLimits {
             (Rule::ChangePassword, Quota::new(10, m(10))),
             (Rule::Token, Quota::new(120, m(1))),
             (Rule::TwoFactor, Quota::new(30, m(1))),
+            (Rule::SendMail, Quota::new(10, m(10))),
+            (Rule::MailPerRecipient, Quota::new(3, m(15))),
         ]);
         Self {
             enabled: true,
@@ -329,6 +339,11 @@ pub mod rules {
     rule_kind!(SignIn, SignIn, "Sign-in attempts per client IP.");
     rule_kind!(SignUp, SignUp, "Sign-ups per client IP.");
     rule_kind!(Refresh, Refresh, "Refreshes per client IP.");
+    rule_kind!(
+        SendMail,
+        SendMail,
+        "Requests that send mail, per client IP."
+    );
     rule_kind!(
         ChangePassword,
         ChangePassword,

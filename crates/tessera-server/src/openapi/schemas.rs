@@ -23,6 +23,9 @@ API and are not listed.";
 pub(crate) fn tag_description(tag: &str) -> &'static str {
     match tag {
         "auth" => "Better Auth's email-and-password core",
+        "email" => {
+            "Address verification, password reset and change of address (mail through the outbox)"
+        }
         "jwt" => "Access tokens (Better Auth's jwt plugin)",
         "sessions" => "Listing and ending sessions, password changes, refresh credentials",
         "two-factor" => "TOTP, backup codes and trusted devices (Better Auth's twoFactor plugin)",
@@ -412,6 +415,9 @@ pub(crate) fn components() -> Value {
     if let (Some(all), Some(more)) = (all.as_object_mut(), two_factor.as_object()) {
         all.extend(more.clone());
     }
+    if let (Value::Object(all), Value::Object(email)) = (&mut all, email_schemas(&password)) {
+        all.extend(email);
+    }
     all
 }
 
@@ -482,6 +488,66 @@ fn two_factor_schemas(auth_response: &Value) -> Value {
             "type": "object",
             "required": ["status", "revoked"],
             "properties": { "status": { "const": true }, "revoked": { "type": "integer", "minimum": 0 } },
+        },
+    })
+}
+
+/// The schemas of the email routes (`accounts`), apart to keep `json!` within its recursion
+/// limit.
+fn email_schemas(password: &Value) -> Value {
+    json!({
+        "SendVerificationEmailRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": { "type": "string", "format": "email" },
+                "callbackURL": { "type": "string",
+                    "description": "Where the link sends the browser afterwards: a path or a trusted origin (default: the UI's /verify-email)" },
+            },
+        },
+        "RequestPasswordResetRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": { "type": "string", "format": "email" },
+                "redirectTo": { "type": "string",
+                    "description": "The page that receives `?token=` (a path or a trusted origin; default: the UI's /reset-password)" },
+            },
+        },
+        "ResetPasswordRequest": {
+            "type": "object",
+            "required": ["newPassword"],
+            "properties": {
+                "newPassword": password,
+                "token": { "type": "string", "description": "The token from the reset link (or `?token=`)" },
+            },
+        },
+        "ChangeEmailRequest": {
+            "type": "object",
+            "required": ["newEmail"],
+            "properties": {
+                "newEmail": { "type": "string", "format": "email" },
+                "callbackURL": { "type": "string" },
+                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN,
+                    "description": "Tessera: the current password; required unless the session is younger than 15 minutes" },
+            },
+        },
+        "UpdateUserRequest": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS },
+                "image": { "type": ["string", "null"], "maxLength": MAX_IMAGE_LEN },
+            },
+        },
+        "StatusMessage": {
+            "type": "object", "required": ["status", "message"],
+            "properties": { "status": { "const": true }, "message": { "type": "string" } },
+        },
+        "VerifyEmailResponse": {
+            "type": "object", "required": ["status", "user"],
+            "properties": { "status": { "const": true },
+                "user": { "oneOf": [ { "type": "null" }, r("User") ],
+                    "description": "The user after a change of address; null otherwise" } },
         },
     })
 }
