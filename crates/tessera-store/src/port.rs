@@ -9,11 +9,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    ChallengeAttempt, NewChallenge, NewTrustedDevice, TwoFactorRow,
-    Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser, MailResult, MailRow,
-    NewEmailToken, NewMail, NewRefreshToken, NewSession, NewUser, OutboxCounts, RefreshOutcome,
-    RefreshPolicy, ResetOutcome, Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId,
-    TaskRow, User, UserId,
+    ChallengeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser,
+    MailResult, MailRow, NewChallenge, NewEmailToken, NewMail, NewRefreshToken, NewSession,
+    NewTrustedDevice, NewUser, OutboxCounts, RefreshOutcome, RefreshPolicy, ResetOutcome, Result,
+    Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, TwoFactorRow, User, UserId,
 };
 
 /// The connection pool behind every aggregate.

@@ -957,3 +957,46 @@ async fn stepping_up_a_session_replaces_it_and_adds_mfa() {
         "the pre-enrolment session was replaced"
     );
 }
+
+// ------------------------------------------------------------------ password reset
+
+#[tokio::test]
+async fn a_password_reset_does_not_skip_the_second_factor() {
+    let (app, smtp) = spawn_app_with_mail(|_| {}).await;
+    let e = app.enrolled_user().await;
+    let before = smtp.received().len();
+    let res = app
+        .post_json(
+            "/api/auth/request-password-reset",
+            &json!({ "email": e.user.email }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mail = nth_mail(&smtp, before + 1).await;
+    assert!(mail.subject.contains("Reset"), "{}", mail.subject);
+    let res = app
+        .reset_password(&json!({ "newPassword": "a brand new passphrase", "token": mail.token() }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The reset itself hands out nothing that signs in…
+    assert!(set_cookies(&res).is_empty());
+    assert!(header(&res, "set-auth-token").is_none());
+    let body: Value = res.json().await.unwrap();
+    assert!(body.get("token").is_none(), "{body}");
+    // …and the new password is still only the first factor.
+    let res = app
+        .sign_in(&json!({ "email": e.user.email, "password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(header(&res, "set-auth-token").is_none());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({ "twoFactorRedirect": true, "twoFactorMethods": ["totp"] })
+    );
+    // Two-factor is still on.
+    let row = app.store().two_factor(UserId(&e.user.id)).await.unwrap();
+    assert!(row.is_some_and(|r| r.verified_at.is_some()));
+}
