@@ -3,7 +3,9 @@
 //! A [`Verifier`] checks a compact JWS access token against keys *you* configure — one
 //! HS256 shared secret, a fixed JWKS, or a JWKS fetched from the auth server — and returns
 //! its [`Claims`]. With the default `axum` feature, handlers just take an [`AuthUser`], or an
-//! [`OwnerOf`] that also requires the route's `{user_id}` to be the caller.
+//! [`OwnerOf`] that also requires the route's `{user_id}` to be the caller, and
+//! [`MfaUser`] / [`RecentMfa`] for routes that need a second factor (Tessera's `amr` and
+//! `auth_time` claims; see [`MfaUser`] for a runnable example).
 //!
 //! # Quick start (HS256 shared secret)
 //!
