@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 6] = [
+const GROUPS: [(char, u32); 7] = [
     ('D', 18),
     ('E', 16),
     ('F', 11),
