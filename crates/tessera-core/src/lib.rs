@@ -16,6 +16,7 @@ pub mod task;
 pub mod text;
 pub mod timefmt;
 pub mod token;
+pub mod totp;
 
 pub use account::{AccountError, AccountName, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -23,3 +24,4 @@ pub use email::{Email, EmailError};
 pub use lifecycle::{PresentedCredential, RefreshDecision, SessionLifetime, decide_refresh};
 pub use password::{HashMemory, Password, PasswordError, PasswordHasher, PasswordVerdict};
 pub use token::{SessionToken, TokenDigest};
+pub use totp::Totp;

@@ -173,6 +173,8 @@ fn bench_session_lookup(c: &mut Criterion) {
                     ip_address: "127.0.0.1".into(),
                     user_agent: "bench".into(),
                     remember: true,
+                    amr: "pwd".into(),
+                    auth_time: now,
                 })
                 .await
                 .unwrap();
@@ -230,6 +232,8 @@ fn bench_jwt_sign(c: &mut Criterion) {
             email: "bench@bench.example.com",
             name: "Bench",
             email_verified: false,
+            amr: vec!["pwd"],
+            auth_time: 1_795_487_939,
         };
         g.bench_function(format!("{}/KeyRing::sign", alg.as_str()), |b| {
             b.iter(|| keys.sign(black_box(&claims)));

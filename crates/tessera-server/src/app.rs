@@ -11,7 +11,9 @@ use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
-use crate::{accounts, auth, http, openapi, probes, sessions, social, tasks, tokens, ui};
+use crate::{
+    accounts, auth, http, openapi, probes, sessions, social, tasks, tokens, two_factor, ui,
+};
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
 #[derive(Debug, Clone)]
@@ -94,6 +96,7 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(tokens::routes())
         .merge(sessions::routes())
         .merge(social::routes())
+        .merge(two_factor::routes())
 }
 
 /// The documented (method, path) pairs a process with these parts serves, from the same

@@ -72,6 +72,10 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
         if let Err(e) = state.store().purge_sessions(before).await {
             tracing::warn!(error = %e, "session cleanup failed");
         }
+        // Expired challenges and trusted devices are worthless at once.
+        if let Err(e) = state.store().purge_two_factor(state.clock().now_ms()).await {
+            tracing::warn!(error = %e, "two-factor cleanup failed");
+        }
         // Idempotent deletes: several instances running them at once is harmless.
         let before = state.clock().now_ms() - KEEP_MAIL_MS;
         if let Err(e) = state.store().purge_email_tokens(before).await {

@@ -45,7 +45,7 @@ pub use import::{
 pub use models::*;
 pub use port::{
     Database, EmailTokenStore, IdentityStore, ImportStore, KeyStore, OutboxStore, RefreshStore,
-    SessionStore, Store, TaskStore, UserStore,
+    SessionStore, Store, TaskStore, TwoFactorStore, UserStore,
 };
 
 use std::sync::Arc;

@@ -21,6 +21,8 @@ pub struct User {
     pub updated_at: i64,
     /// Set when an operator disabled the account.
     pub disabled_at: Option<i64>,
+    /// Whether a confirmed second factor guards every sign-in.
+    pub two_factor_enabled: bool,
 }
 
 /// What sign-up hands to [`crate::UserStore::create_user`].
@@ -57,6 +59,11 @@ pub struct Session {
     pub user_agent: String,
     /// False for `rememberMe: false` sessions, which are never extended.
     pub remember: bool,
+    /// How it was authenticated: RFC 8176 values separated by spaces (`pwd`, `pwd otp mfa`).
+    pub amr: String,
+    /// When its strongest authentication happened, unix ms (the second factor's time when
+    /// `amr` has `mfa`).
+    pub auth_time: i64,
 }
 
 /// What sign-in hands to [`crate::SessionStore::create_session`].
@@ -78,6 +85,10 @@ pub struct NewSession {
     pub user_agent: String,
     /// See [`Session::remember`].
     pub remember: bool,
+    /// See [`Session::amr`].
+    pub amr: String,
+    /// See [`Session::auth_time`].
+    pub auth_time: i64,
 }
 
 /// A JWT signing key as stored.
@@ -199,6 +210,103 @@ pub struct RefreshPolicy {
     pub grace_ms: i64,
     /// How far a successful rotation extends the session (it is activity).
     pub lifetime: tessera_core::SessionLifetime,
+}
+
+/// A user's TOTP authenticator as stored.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TwoFactorRow {
+    /// Owner.
+    pub user_id: String,
+    /// The encrypted TOTP key (opaque to the store).
+    pub secret: String,
+    /// When the enrolment was confirmed by a valid code; `None` while pending.
+    pub verified_at: Option<i64>,
+    /// The TOTP step of the last accepted code.
+    pub last_step: i64,
+    /// Consecutive failed second-factor attempts.
+    pub failures: i64,
+    /// No second factor is checked before this time, unix ms.
+    pub locked_until: Option<i64>,
+}
+
+impl std::fmt::Debug for TwoFactorRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwoFactorRow")
+            .field("user_id", &self.user_id)
+            .field("verified_at", &self.verified_at)
+            .field("last_step", &self.last_step)
+            .field("failures", &self.failures)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pending second-factor challenge to store (by digest).
+#[derive(Debug, Clone)]
+pub struct NewChallenge {
+    /// Row id.
+    pub id: String,
+    /// SHA-256 hex of the challenge cookie's value.
+    pub token_digest: String,
+    /// The user who passed the first factor.
+    pub user_id: String,
+    /// The first factor's `amr` values.
+    pub amr: String,
+    /// The sign-in's `rememberMe`.
+    pub remember: bool,
+    /// The sign-in asked for a refresh credential.
+    pub refresh_grant: bool,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+}
+
+/// A challenge as an attempt sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChallengeRow {
+    /// Row id.
+    pub id: String,
+    /// The user who passed the first factor.
+    pub user_id: String,
+    /// The first factor's `amr` values.
+    pub amr: String,
+    /// The sign-in's `rememberMe`.
+    pub remember: bool,
+    /// The sign-in asked for a refresh credential.
+    pub refresh_grant: bool,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// What an attempt against a challenge found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChallengeAttempt {
+    /// Unknown, expired or already used.
+    Invalid,
+    /// Live, but its attempts are spent.
+    Exhausted,
+    /// Live; this attempt was counted.
+    Counted(ChallengeRow),
+}
+
+/// A trusted browser to store (by digest).
+#[derive(Debug, Clone)]
+pub struct NewTrustedDevice {
+    /// Row id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// SHA-256 hex of the cookie's value.
+    pub token_digest: String,
+    /// When the second factor that earned the trust was verified, unix ms.
+    pub mfa_at: i64,
+    /// The browser's user agent.
+    pub user_agent: String,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+    /// Creation, unix ms.
+    pub now_ms: i64,
 }
 
 /// What a token sent by email is for. A token is only ever accepted for its own purpose.

@@ -9,10 +9,11 @@
 use async_trait::async_trait;
 
 use crate::{
-    AccountRow, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser, MailResult,
-    MailRow, NewEmailToken, NewIdentity, NewMail, NewRefreshToken, NewSession, NewUser,
-    OAuthStateRow, OutboxCounts, RefreshOutcome, RefreshPolicy, ResetOutcome, Result, Session,
-    SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, UnlinkOutcome, User, UserId,
+    AccountRow, ChallengeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser,
+    ImportedUser, MailResult, MailRow, NewChallenge, NewEmailToken, NewIdentity, NewMail,
+    NewRefreshToken, NewSession, NewTrustedDevice, NewUser, OAuthStateRow, OutboxCounts,
+    RefreshOutcome, RefreshPolicy, ResetOutcome, Result, Session, SessionId, SigningKeyRow,
+    TaskChange, TaskId, TaskRow, TwoFactorRow, UnlinkOutcome, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -184,6 +185,11 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
         now_ms: i64,
     ) -> Result<bool>;
 
+    /// Records a second factor verified during a live session (step-up): its new `amr`
+    /// and `auth_time`. Returns false when the session is gone or revoked.
+    async fn step_up_session(&self, session_id: &str, amr: &str, auth_time_ms: i64)
+    -> Result<bool>;
+
     /// Ends one session. Returns false if it was not live.
     async fn revoke_session(&self, session_id: &str, now_ms: i64) -> Result<bool>;
 
@@ -277,6 +283,99 @@ pub trait TaskStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Deletes one task of this user; false when there was none.
     async fn delete_task(&self, owner: UserId<'_>, task_id: TaskId<'_>) -> Result<bool>;
+
+    /// Deletes every task of this user; returns how many.
+    async fn delete_all_tasks(&self, owner: UserId<'_>) -> Result<u64>;
+}
+
+/// Second factors: the TOTP authenticator, backup codes, sign-in challenges and trusted
+/// devices. Every acceptance is one conditional write, so concurrent requests (on one
+/// instance or several) cannot use one code, code set entry or challenge twice.
+#[async_trait]
+pub trait TwoFactorStore: Send + Sync + std::fmt::Debug + 'static {
+    /// The user's authenticator, confirmed or pending.
+    async fn two_factor(&self, user_id: UserId<'_>) -> Result<Option<TwoFactorRow>>;
+
+    /// Starts an enrolment: stores a pending (encrypted) TOTP key and replaces the backup
+    /// codes, in one transaction. Returns false, writing nothing, when two-factor is already
+    /// enabled.
+    async fn begin_two_factor(
+        &self,
+        user_id: UserId<'_>,
+        secret: &str,
+        backup_digests: &[String],
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Accepts TOTP `step` only if it is later than the last accepted one (a compare-and-set:
+    /// false means a replay). Accepting clears the failure count and the lock, and confirms a
+    /// pending enrolment (the user's `two_factor_enabled` turns on in the same transaction).
+    async fn accept_totp_step(&self, user_id: UserId<'_>, step: i64, now_ms: i64) -> Result<bool>;
+
+    /// Marks an unused backup code (by keyed digest) used; false when there is none. Success
+    /// clears the failure count and the lock.
+    async fn use_backup_code(&self, user_id: UserId<'_>, digest: &str, now_ms: i64)
+    -> Result<bool>;
+
+    /// Replaces the whole set of backup codes.
+    async fn replace_backup_codes(
+        &self,
+        user_id: UserId<'_>,
+        digests: &[String],
+        now_ms: i64,
+    ) -> Result<()>;
+
+    /// Unused backup codes.
+    async fn backup_codes_left(&self, user_id: UserId<'_>) -> Result<i64>;
+
+    /// Counts a failed second-factor attempt; at `lock_after` consecutive failures the
+    /// factor is locked until `lock_until_ms` (and the count starts again). Returns the lock's
+    /// end when this failure set it.
+    async fn note_second_factor_failure(
+        &self,
+        user_id: UserId<'_>,
+        lock_after: i64,
+        lock_until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<i64>>;
+
+    /// Removes the authenticator, the backup codes, pending challenges and trusted devices,
+    /// and turns `two_factor_enabled` off, in one transaction.
+    async fn disable_two_factor(&self, user_id: UserId<'_>, now_ms: i64) -> Result<()>;
+
+    /// Stores a sign-in challenge.
+    async fn create_challenge(&self, challenge: &NewChallenge) -> Result<()>;
+
+    /// Counts an attempt against the live challenge with this digest (at most
+    /// `max_attempts`), in one conditional write.
+    async fn attempt_challenge(
+        &self,
+        token_digest: &str,
+        max_attempts: i64,
+        now_ms: i64,
+    ) -> Result<ChallengeAttempt>;
+
+    /// Uses a challenge up: true for exactly one caller.
+    async fn consume_challenge(&self, challenge_id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Stores a trusted device.
+    async fn create_trusted_device(&self, device: &NewTrustedDevice) -> Result<()>;
+
+    /// Replaces the user's live trusted device with this digest by `successor` (whose
+    /// `mfa_at` is taken from the old row), in one transaction. Returns that `mfa_at`, or
+    /// `None` when there is no such live device (nothing written).
+    async fn rotate_trusted_device(
+        &self,
+        user_id: UserId<'_>,
+        token_digest: &str,
+        successor: &NewTrustedDevice,
+    ) -> Result<Option<i64>>;
+
+    /// Forgets every trusted device of the user; returns how many.
+    async fn revoke_trusted_devices(&self, user_id: UserId<'_>) -> Result<u64>;
+
+    /// Deletes challenges and trusted devices that expired before `before_ms`.
+    async fn purge_two_factor(&self, before_ms: i64) -> Result<u64>;
 }
 
 /// Bringing users over from another system (see the `import` module for the rules).
@@ -338,6 +437,7 @@ pub trait Store:
     + KeyStore
     + TaskStore
     + ImportStore
+    + TwoFactorStore
     + EmailTokenStore
     + OutboxStore
     + IdentityStore
@@ -352,6 +452,7 @@ impl<T> Store for T where
         + KeyStore
         + TaskStore
         + ImportStore
+        + TwoFactorStore
         + EmailTokenStore
         + OutboxStore
         + IdentityStore

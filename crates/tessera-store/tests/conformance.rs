@@ -82,6 +82,8 @@ fn new_session(id: &str, user: &str, digest: &str) -> NewSession {
         ip_address: "127.0.0.1".into(),
         user_agent: "test".into(),
         remember: true,
+        amr: "pwd".into(),
+        auth_time: 1_000,
     }
 }
 

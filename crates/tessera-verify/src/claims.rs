@@ -29,6 +29,14 @@ pub struct Claims {
     pub exp: i64,
     /// `nbf` (seconds since the Unix epoch), when present.
     pub nbf: Option<i64>,
+    /// `amr` (RFC 8176): how the user authenticated, e.g. `["pwd"]` or `["pwd", "otp",
+    /// "mfa"]`. Empty when the token has none (Better Auth sends none). Tessera puts `mfa`
+    /// in it once a second factor was verified.
+    pub amr: Vec<String>,
+    /// `auth_time` (seconds since the Unix epoch), when present: for Tessera, when the
+    /// session's strongest authentication happened (the second factor's time when `amr`
+    /// has `mfa`).
+    pub auth_time: Option<i64>,
     /// `iss`: equal to the configured issuer.
     pub iss: String,
     /// `aud`, normalised to a list (a single string becomes one element). Contains at least
@@ -40,6 +48,25 @@ pub struct Claims {
     pub kid: Option<String>,
     /// The algorithm the signature was verified with.
     pub alg: Algorithm,
+}
+
+impl Claims {
+    /// Whether the token says a second factor was verified: `amr` contains `mfa`.
+    #[must_use]
+    pub fn has_mfa(&self) -> bool {
+        self.amr.iter().any(|m| m == "mfa")
+    }
+
+    /// Whether a second factor was verified at most `max_age_secs` before `now_unix`
+    /// (`amr` has `mfa` and `auth_time` is that recent; a token without `auth_time` never is).
+    #[must_use]
+    pub fn has_mfa_within(&self, max_age_secs: u64, now_unix: i64) -> bool {
+        let max_age = i64::try_from(max_age_secs).unwrap_or(i64::MAX);
+        self.has_mfa()
+            && self.auth_time.is_some_and(|t| {
+                t <= now_unix.saturating_add(60) && now_unix.saturating_sub(t) <= max_age
+            })
+    }
 }
 
 /// The configured expectations, copied out of the verifier.
@@ -73,6 +100,22 @@ fn strict_string(
     match map.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(VerifyError::InvalidClaim(name)),
+    }
+}
+
+/// `amr`: absent, or an array of strings (anything else fails closed: it feeds the
+/// two-factor checks).
+fn string_list(map: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, VerifyError> {
+    match map.get(name) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(VerifyError::InvalidClaim(name)),
+            })
+            .collect(),
         Some(_) => Err(VerifyError::InvalidClaim(name)),
     }
 }
@@ -159,8 +202,12 @@ pub(crate) fn validate(
         Some(_) => return Err(VerifyError::InvalidClaim("sub")),
     };
 
+    let amr = string_list(&raw, "amr")?;
+    let auth_time = numeric_date(&raw, "auth_time")?;
     Ok(Claims {
         sub,
+        amr,
+        auth_time,
         sid: strict_string(&raw, "sid")?,
         jti: strict_string(&raw, "jti")?,
         email: loose_string(&raw, "email"),

@@ -20,10 +20,13 @@ use crate::verifier::Verifier;
 /// The path parameter [`OwnerOf`] compares with the token's subject.
 pub const USER_ID_PARAM: &str = "user_id";
 
+/// RFC 9470's step-up challenge, answered by [`MfaUser`] and [`RecentMfa`].
+const MFA_CHALLENGE: &str = r#"Bearer error="insufficient_user_authentication", error_description="A second factor is required""#;
+
 fn json_response(
     status: StatusCode,
     body: String,
-    challenge: Option<&'static str>,
+    challenge: Option<HeaderValue>,
     retry_after: Option<u64>,
 ) -> Response {
     let mut response = (status, body).into_response();
@@ -33,10 +36,7 @@ fn json_response(
         HeaderValue::from_static("application/json"),
     );
     if let Some(challenge) = challenge {
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(challenge),
-        );
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
     }
     if let Some(secs) = retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -50,7 +50,7 @@ impl IntoResponse for VerifyError {
         json_response(
             self.status(),
             self.body(),
-            self.www_authenticate(),
+            self.www_authenticate().map(HeaderValue::from_static),
             self.retry_after(),
         )
     }
@@ -71,6 +71,19 @@ pub enum AuthRejection {
     /// The route has no `{user_id}` parameter: a programming error, answered 500 and logged.
     #[error("the route has no `{{user_id}}` path parameter")]
     MissingUserIdParam,
+    /// A valid token without a second factor (`amr` lacks `mfa`) on a route that needs one
+    /// ([`MfaUser`]): 401 with RFC 9470's `insufficient_user_authentication` challenge and
+    /// `{"message":"Two-factor authentication required","code":"MFA_REQUIRED"}`, the answer
+    /// of the Python and JavaScript packages too.
+    #[error("the token carries no second factor")]
+    MfaRequired,
+    /// A second factor, but not within `max_age` seconds ([`RecentMfa`]): 401 with the same
+    /// challenge plus `max_age` (RFC 9470 §3), code `RECENT_MFA_REQUIRED`.
+    #[error("the token's second factor is older than {max_age} s")]
+    RecentMfaRequired {
+        /// The route's limit, in seconds.
+        max_age: u64,
+    },
 }
 
 impl AuthRejection {
@@ -81,6 +94,7 @@ impl AuthRejection {
             Self::Unauthenticated(error) => error.status(),
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MissingUserIdParam => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::MfaRequired | Self::RecentMfaRequired { .. } => StatusCode::UNAUTHORIZED,
         }
     }
 }
@@ -99,6 +113,21 @@ impl IntoResponse for AuthRejection {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json_body("Internal server error", "INTERNAL_SERVER_ERROR"),
                 None,
+                None,
+            ),
+            Self::MfaRequired => json_response(
+                StatusCode::UNAUTHORIZED,
+                json_body("Two-factor authentication required", "MFA_REQUIRED"),
+                Some(HeaderValue::from_static(MFA_CHALLENGE)),
+                None,
+            ),
+            Self::RecentMfaRequired { max_age } => json_response(
+                StatusCode::UNAUTHORIZED,
+                json_body(
+                    "A recent two-factor authentication is required",
+                    "RECENT_MFA_REQUIRED",
+                ),
+                HeaderValue::try_from(format!("{MFA_CHALLENGE}, max_age={max_age}")).ok(),
                 None,
             ),
         }
@@ -297,6 +326,161 @@ where
         };
         if user_id.as_bytes() != user.subject().as_bytes() {
             return Err(AuthRejection::Forbidden);
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The verified caller, who signed in with a second factor: the token's `amr` contains
+/// `mfa` (Tessera adds it once a TOTP or backup code was verified, see RFC 8176).
+///
+/// A token without it is refused with 401 and RFC 9470's challenge
+/// `Bearer error="insufficient_user_authentication"`, so the client knows to have the user
+/// verify a second factor (Tessera's `/api/auth/two-factor/verify-totp` with the session)
+/// and fetch a new access token. Combine it with [`OwnerOf`] in one handler: the token is
+/// verified once.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, body::Body, http::{Request, StatusCode}, routing::delete};
+/// use tessera_verify::{ManualClock, MfaUser, OwnerOf, RecentMfa, Verifier};
+/// use tower::ServiceExt as _;
+///
+/// async fn delete_everything(owner: OwnerOf, _mfa: MfaUser) -> String {
+///     format!("deleted the tasks of {}", owner.subject())
+/// }
+///
+/// // Step-up: a second factor within the last 5 minutes.
+/// async fn change_payout(_recent: RecentMfa<300>) -> &'static str {
+///     "changed"
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use aws_lc_rs::hmac;
+/// # use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+/// let secret = b"a shared secret of at least 32 bytes, from config";
+/// let now = 1_800_000_000;
+/// let verifier = Verifier::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("https://api.example.com")
+///     .hs256_secret(secret)
+///     .clock(Arc::new(ManualClock::new(now)))
+///     .build()?;
+/// let app = Router::new()
+///     .route("/api/{user_id}/tasks", delete(delete_everything))
+///     .route("/payout", axum::routing::post(change_payout))
+///     .with_state(verifier);
+///
+/// // A token as Tessera mints it (by hand here): `amr` and `auth_time` say how and when.
+/// let mint = |amr: &str, auth_time: i64| {
+///     let header = B64.encode(r#"{"alg":"HS256","typ":"at+jwt"}"#);
+///     let claims = B64.encode(format!(
+///         r#"{{"sub":"u1","iss":"https://auth.example.com","aud":"https://api.example.com","iat":{now},"exp":{},"amr":{amr},"auth_time":{auth_time}}}"#,
+///         now + 900
+///     ));
+///     let input = format!("{header}.{claims}");
+///     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+///     format!("{input}.{}", B64.encode(tag))
+/// };
+/// let call = |method: &str, path: &str, token: String| {
+///     Request::builder().method(method).uri(path)
+///         .header("authorization", format!("Bearer {token}"))
+///         .body(Body::empty())
+///         .unwrap()
+/// };
+///
+/// // Password only: refused, and the answer says how to step up.
+/// let res = app.clone().oneshot(call("DELETE", "/api/u1/tasks", mint(r#"["pwd"]"#, now))).await?;
+/// assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+/// let challenge = res.headers()["www-authenticate"].to_str()?;
+/// assert!(challenge.contains("insufficient_user_authentication"));
+///
+/// // Password and TOTP: accepted.
+/// let res = app.clone().oneshot(call("DELETE", "/api/u1/tasks", mint(r#"["pwd","otp","mfa"]"#, now))).await?;
+/// assert_eq!(res.status(), StatusCode::OK);
+///
+/// // A second factor from an hour ago is not recent enough for the step-up route.
+/// let res = app.clone().oneshot(call("POST", "/payout", mint(r#"["pwd","otp","mfa"]"#, now - 3600))).await?;
+/// assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+/// assert!(res.headers()["www-authenticate"].to_str()?.ends_with("max_age=300"));
+/// let res = app.oneshot(call("POST", "/payout", mint(r#"["pwd","otp","mfa"]"#, now - 60))).await?;
+/// assert_eq!(res.status(), StatusCode::OK);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MfaUser(AuthUser);
+
+impl MfaUser {
+    /// The verified caller.
+    #[must_use]
+    pub fn user(&self) -> &AuthUser {
+        &self.0
+    }
+
+    /// Takes the verified caller out.
+    #[must_use]
+    pub fn into_user(self) -> AuthUser {
+        self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for MfaUser
+where
+    Verifier: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = authenticate(parts, state).await?;
+        if !user.claims().has_mfa() {
+            return Err(AuthRejection::MfaRequired);
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The verified caller, who passed a second factor at most `MAX_AGE_SECS` seconds ago (by
+/// `auth_time`, against the verifier's clock): for step-up on the most sensitive routes.
+/// Without a second factor at all the answer is [`AuthRejection::MfaRequired`]; with an
+/// older one [`AuthRejection::RecentMfaRequired`] (401, the challenge carries `max_age`).
+/// See [`MfaUser`] for an example.
+#[derive(Debug, Clone)]
+pub struct RecentMfa<const MAX_AGE_SECS: u64>(AuthUser);
+
+impl<const MAX_AGE_SECS: u64> RecentMfa<MAX_AGE_SECS> {
+    /// The verified caller.
+    #[must_use]
+    pub fn user(&self) -> &AuthUser {
+        &self.0
+    }
+
+    /// Takes the verified caller out.
+    #[must_use]
+    pub fn into_user(self) -> AuthUser {
+        self.0
+    }
+}
+
+impl<S, const MAX_AGE_SECS: u64> FromRequestParts<S> for RecentMfa<MAX_AGE_SECS>
+where
+    Verifier: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = authenticate(parts, state).await?;
+        let claims = user.claims();
+        if !claims.has_mfa() {
+            return Err(AuthRejection::MfaRequired);
+        }
+        let now = Verifier::from_ref(state).now_unix();
+        if !claims.has_mfa_within(MAX_AGE_SECS, now) {
+            return Err(AuthRejection::RecentMfaRequired {
+                max_age: MAX_AGE_SECS,
+            });
         }
         Ok(Self(user))
     }

@@ -3,7 +3,9 @@
 //! A [`Verifier`] checks a compact JWS access token against keys *you* configure — one
 //! HS256 shared secret, a fixed JWKS, or a JWKS fetched from the auth server — and returns
 //! its [`Claims`]. With the default `axum` feature, handlers just take an [`AuthUser`], or an
-//! [`OwnerOf`] that also requires the route's `{user_id}` to be the caller.
+//! [`OwnerOf`] that also requires the route's `{user_id}` to be the caller, and
+//! [`MfaUser`] / [`RecentMfa`] for routes that need a second factor (Tessera's `amr` and
+//! `auth_time` claims; see [`MfaUser`] for a runnable example).
 //!
 //! # Quick start (HS256 shared secret)
 //!
@@ -151,7 +153,9 @@ pub use claims::Claims;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, VerifyError};
 #[cfg(feature = "axum")]
-pub use extract::{AuthRejection, AuthUser, MaybeAuthUser, OwnerOf, USER_ID_PARAM};
+pub use extract::{
+    AuthRejection, AuthUser, MaybeAuthUser, MfaUser, OwnerOf, RecentMfa, USER_ID_PARAM,
+};
 #[cfg(feature = "remote-jwks")]
 pub use feed::{RevocationFeed, RevocationFeedBuilder};
 pub use jws::MAX_TOKEN_LEN;

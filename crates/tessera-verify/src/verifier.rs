@@ -149,6 +149,13 @@ impl Verifier {
         }
     }
 
+    /// Now, by the verifier's clock (Unix seconds): what `exp` and a step-up's `auth_time`
+    /// are compared with.
+    #[must_use]
+    pub fn now_unix(&self) -> i64 {
+        self.inner.clock.now_unix()
+    }
+
     /// The configured issuer.
     #[must_use]
     pub fn issuer(&self) -> &str {

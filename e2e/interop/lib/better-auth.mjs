@@ -10,11 +10,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /**
  * Returns { baseURL, stop }. `script` is a server script in this directory (default
  * `ba-server.mjs`), `args` its arguments; `env` adds variables (BA_SMTP_PORT…, see
- * ba-server.mjs).
+ * ba-server.mjs); `twoFactor: true` adds Better Auth's twoFactor plugin.
  */
-export async function startBetterAuth({ timeoutMs = 20000, script = 'ba-server.mjs', args = [], env = {} } = {}) {
+export async function startBetterAuth({ timeoutMs = 20000, script = 'ba-server.mjs', args = [], env = {}, twoFactor = false } = {}) {
   const child = spawn(process.execPath, [path.join(here, script), ...args], {
-    env: { ...process.env, NODE_ENV: 'test', ...env },
+    env: { ...process.env, NODE_ENV: 'test', BA_TWO_FACTOR: twoFactor ? '1' : '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];

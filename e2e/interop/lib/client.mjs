@@ -53,15 +53,18 @@ export function jarFetch(jar, origin, exchanges) {
 }
 
 /**
- * `createAuthClient({ baseURL, plugins: [jwtClient()] })` with a jar and Origin. Pass
+ * `createAuthClient({ baseURL, plugins: [jwtClient(), ...plugins] })` with a jar and Origin. Pass
  * `origin: null` for a client that sends no Origin (what an unconfigured Node client does),
  * `jar: null` for a cookie-less client.
  */
-export function makeClient(baseURL, { origin = new URL(baseURL).origin, jar = new CookieJar(), fetchOptions = {} } = {}) {
+export function makeClient(
+  baseURL,
+  { origin = new URL(baseURL).origin, jar = new CookieJar(), fetchOptions = {}, plugins = [] } = {},
+) {
   const exchanges = [];
   const client = createAuthClient({
     baseURL,
-    plugins: [jwtClient()],
+    plugins: [jwtClient(), ...plugins],
     fetchOptions: { customFetchImpl: jarFetch(jar, origin, exchanges), ...fetchOptions },
   });
   return {

@@ -14,7 +14,7 @@ from jwt import PyJWKClient
 
 from conftest import JWT_SECRET, http
 
-CLAIMS = ["aud", "email", "emailVerified", "exp", "iat", "iss", "jti", "name", "sid", "sub"]
+CLAIMS = ["amr", "aud", "auth_time", "email", "emailVerified", "exp", "iat", "iss", "jti", "name", "sid", "sub"]
 REQUIRED = ["exp", "iat", "iss", "aud", "sub"]
 
 

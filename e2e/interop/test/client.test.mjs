@@ -16,7 +16,8 @@ const NEW_PASSWORD = 'staple battery horse correct';
 
 /** Keys of an object, sorted: shapes are compared exactly. */
 const keys = (o) => Object.keys(o).sort();
-const USER_KEYS = ['createdAt', 'email', 'emailVerified', 'id', 'image', 'name', 'updatedAt'];
+// `twoFactorEnabled`: Better Auth's twoFactor plugin adds it to the user; Tessera has the plugin built in.
+const USER_KEYS = ['createdAt', 'email', 'emailVerified', 'id', 'image', 'name', 'twoFactorEnabled', 'updatedAt'];
 const SESSION_KEYS = ['createdAt', 'expiresAt', 'id', 'ipAddress', 'token', 'updatedAt', 'userAgent', 'userId'];
 
 function assertRevivedDate(value, what) {
@@ -125,7 +126,8 @@ describe('Better Auth client 1.7 against Tessera', () => {
     assert.deepEqual(keys(header), ['alg', 'kid', 'typ']);
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.typ, 'at+jwt');
-    assert.deepEqual(keys(payload), ['aud', 'email', 'emailVerified', 'exp', 'iat', 'iss', 'jti', 'name', 'sid', 'sub']);
+    assert.deepEqual(keys(payload), ['amr', 'aud', 'auth_time', 'email', 'emailVerified', 'exp', 'iat', 'iss', 'jti', 'name', 'sid', 'sub']);
+    assert.deepEqual(payload.amr, ['pwd']);
     assert.equal(payload.iss, base);
     assert.equal(payload.aud, base);
     assert.equal(payload.sub, userId);

@@ -10,7 +10,7 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import { JWT_SECRET, accessToken, decodeJwt, signUpRaw, startTessera } from '../lib/tessera.mjs';
 
 const keys = (o) => Object.keys(o).sort();
-const CLAIMS = ['aud', 'email', 'emailVerified', 'exp', 'iat', 'iss', 'jti', 'name', 'sid', 'sub'];
+const CLAIMS = ['amr', 'aud', 'auth_time', 'email', 'emailVerified', 'exp', 'iat', 'iss', 'jti', 'name', 'sid', 'sub'];
 
 /** The exact public JWK members Tessera publishes per algorithm. */
 const JWK_MEMBERS = {

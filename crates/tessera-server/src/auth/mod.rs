@@ -18,7 +18,7 @@ use crate::http::rate_limit::{RateLimit, Rule, client_key, rules};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::session::dto::{SessionDto, UserDto};
-use crate::session::{Lookup, MaybeSession};
+use crate::session::{FirstFactor, Grant, Lookup, MaybeSession, Proof, Started};
 use crate::settings::SignUpResponse;
 use crate::state::AuthState;
 
@@ -255,6 +255,7 @@ async fn sign_up(
                 created_at: now,
                 updated_at: now,
                 disabled_at: None,
+                two_factor_enabled: false,
             };
             tracing::info!(event = "sign_up_duplicate", ip = ?ip.0, "sign-up for a taken email (generic answer)");
             return Ok(generic_sign_up_answer(&synthetic));
@@ -277,19 +278,23 @@ async fn sign_up(
     if generic {
         return Ok(generic_sign_up_answer(&user));
     }
-    if want_refresh {
-        return refresh_grant(&state, &user, ip, &headers).await;
-    }
-    let (token, _session) = state
+    let grant = if want_refresh {
+        Grant::Refresh
+    } else {
+        Grant::Cookie { remember }
+    };
+    let started = state
         .sessions()
-        .start(&user, remember, ip, &headers)
+        .start(
+            &user,
+            Proof::First(FirstFactor::Password),
+            grant,
+            ip,
+            &headers,
+        )
         .await?;
-    let body = json!({ "token": token.expose(), "user": UserDto::from(&user) });
-    Ok((
-        state.sessions().handover_headers(&token, remember),
-        Json(body),
-    )
-        .into_response())
+    let (h, body) = state.sessions().answer(&user, started)?;
+    Ok((h, Json(body)).into_response())
 }
 
 async fn sign_in(
@@ -364,45 +369,36 @@ async fn sign_in(
             .set_password_hash(UserId(&user.id), &hash, state.clock().now_ms())
             .await?;
     }
-    if want_refresh {
-        tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in (refresh grant)");
-        return refresh_grant(&state, &user, ip, &headers).await;
-    }
-    let (token, _session) = state
+    let grant = if want_refresh {
+        Grant::Refresh
+    } else {
+        Grant::Cookie { remember }
+    };
+    let started = state
         .sessions()
-        .start(&user, remember, ip, &headers)
+        .start(
+            &user,
+            Proof::First(FirstFactor::Password),
+            grant,
+            ip,
+            &headers,
+        )
         .await?;
-    tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, "user signed in");
-    let mut body = json!({ "redirect": callback.is_some(), "token": token.expose(), "user": UserDto::from(&user) });
-    let mut h = state.sessions().handover_headers(&token, remember);
-    if let Some(url) = callback {
-        if let Ok(v) = HeaderValue::try_from(url.as_str()) {
-            h.insert(header::LOCATION, v);
+    let with_cookie = matches!(started, Started::Session { .. });
+    if !matches!(started, Started::SecondFactorRequired { .. }) {
+        tracing::info!(event = "sign_in", user_id = %user.id, ip = ?ip.0, refresh_grant = want_refresh, "user signed in");
+    }
+    let (mut h, mut body) = state.sessions().answer(&user, started)?;
+    if with_cookie {
+        body["redirect"] = json!(callback.is_some());
+        if let Some(url) = callback {
+            if let Ok(v) = HeaderValue::try_from(url.as_str()) {
+                h.insert(header::LOCATION, v);
+            }
+            body["url"] = json!(url);
         }
-        body["url"] = json!(url);
     }
     Ok((h, Json(body)).into_response())
-}
-
-/// The answer to sign-in or sign-up with `"refreshToken": true`: a session held only by a
-/// rotating refresh credential, for clients without cookies. No session token and no
-/// cookie are handed out; `token` is `null` so Better Auth–shaped clients stay unconfused.
-async fn refresh_grant(
-    state: &AuthState,
-    user: &User,
-    ip: ClientIp,
-    headers: &HeaderMap,
-) -> ApiResult<Response> {
-    let (session, refresh_token) = state
-        .sessions()
-        .start_with_refresh(user, ip, headers)
-        .await?;
-    let mut body = state
-        .sessions()
-        .token_response(user, &session, &refresh_token)?;
-    body["token"] = serde_json::Value::Null;
-    body["user"] = json!(UserDto::from(user));
-    Ok(Json(body).into_response())
 }
 
 async fn sign_out(

@@ -34,6 +34,14 @@ pub enum ErrorCode {
     InvalidCursor,
     /// `INVALID_REQUEST` (bad request).
     InvalidRequest,
+    /// `TOTP_NOT_ENABLED` (bad request).
+    TotpNotEnabled,
+    /// `TWO_FACTOR_NOT_ENABLED` (bad request).
+    TwoFactorNotEnabled,
+    /// `TOTP_ALREADY_ENABLED` (bad request).
+    TotpAlreadyEnabled,
+    /// `TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE` (bad request).
+    TooManyAttemptsRequestNewCode,
     /// `VERIFICATION_EMAIL_NOT_ENABLED` (bad request).
     VerificationEmailNotEnabled,
     /// `RESET_PASSWORD_DISABLED` (bad request).
@@ -60,6 +68,14 @@ pub enum ErrorCode {
     SessionNotFresh,
     /// `UNAUTHORIZED` (unauthorized).
     Unauthorized,
+    /// `MFA_REQUIRED` (unauthorized): answered by `tessera_verify::MfaUser`.
+    MfaRequired,
+    /// `INVALID_CODE` (unauthorized).
+    InvalidCode,
+    /// `INVALID_BACKUP_CODE` (unauthorized).
+    InvalidBackupCode,
+    /// `INVALID_TWO_FACTOR_COOKIE` (unauthorized).
+    InvalidTwoFactorCookie,
     /// `INVALID_EMAIL_OR_PASSWORD` (unauthorized).
     InvalidEmailOrPassword,
     /// `INVALID_REFRESH_TOKEN` (unauthorized).
@@ -92,6 +108,8 @@ pub enum ErrorCode {
     UserAlreadyExists,
     /// `TOO_MANY_REQUESTS` (too many requests).
     TooManyRequests,
+    /// `ACCOUNT_TEMPORARILY_LOCKED` (too many requests): the second factor is locked.
+    AccountTemporarilyLocked,
     /// `REQUEST_HEADER_FIELDS_TOO_LARGE` (request header fields too large).
     RequestHeaderFieldsTooLarge,
     /// `INTERNAL_SERVER_ERROR` (internal server error).
@@ -151,6 +169,26 @@ impl ErrorCode {
                 StatusCode::BAD_REQUEST,
                 "Invalid request",
             ),
+            Self::TotpNotEnabled => (
+                "TOTP_NOT_ENABLED",
+                StatusCode::BAD_REQUEST,
+                "TOTP not enabled",
+            ),
+            Self::TwoFactorNotEnabled => (
+                "TWO_FACTOR_NOT_ENABLED",
+                StatusCode::BAD_REQUEST,
+                "Two factor isn't enabled",
+            ),
+            Self::TotpAlreadyEnabled => (
+                "TOTP_ALREADY_ENABLED",
+                StatusCode::BAD_REQUEST,
+                "TOTP is already enabled",
+            ),
+            Self::TooManyAttemptsRequestNewCode => (
+                "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE",
+                StatusCode::BAD_REQUEST,
+                "Too many attempts. Please request a new code.",
+            ),
             Self::VerificationEmailNotEnabled => (
                 "VERIFICATION_EMAIL_NOT_ENABLED",
                 StatusCode::BAD_REQUEST,
@@ -200,6 +238,22 @@ impl ErrorCode {
                 "Session is not fresh",
             ),
             Self::Unauthorized => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED, "Unauthorized"),
+            Self::InvalidCode => ("INVALID_CODE", StatusCode::UNAUTHORIZED, "Invalid code"),
+            Self::MfaRequired => (
+                "MFA_REQUIRED",
+                StatusCode::UNAUTHORIZED,
+                "Two-factor authentication required",
+            ),
+            Self::InvalidBackupCode => (
+                "INVALID_BACKUP_CODE",
+                StatusCode::UNAUTHORIZED,
+                "Invalid backup code",
+            ),
+            Self::InvalidTwoFactorCookie => (
+                "INVALID_TWO_FACTOR_COOKIE",
+                StatusCode::UNAUTHORIZED,
+                "Invalid two factor cookie",
+            ),
             Self::InvalidEmailOrPassword => (
                 "INVALID_EMAIL_OR_PASSWORD",
                 StatusCode::UNAUTHORIZED,
@@ -263,6 +317,11 @@ impl ErrorCode {
                 "TOO_MANY_REQUESTS",
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests. Please try again later.",
+            ),
+            Self::AccountTemporarilyLocked => (
+                "ACCOUNT_TEMPORARILY_LOCKED",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed verification attempts. Your account is temporarily locked. Please try again later.",
             ),
             Self::RequestHeaderFieldsTooLarge => (
                 "REQUEST_HEADER_FIELDS_TOO_LARGE",
@@ -395,6 +454,13 @@ impl ApiError {
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         ErrorCode::InternalServerError.into()
+    }
+
+    /// 429 `ACCOUNT_TEMPORARILY_LOCKED` with `Retry-After`: the second factor is locked.
+    pub fn second_factor_locked(retry_after_secs: u64) -> Self {
+        let mut e = Self::from(ErrorCode::AccountTemporarilyLocked);
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
     }
 
     /// 429 with `Retry-After` and Better Auth's `X-Retry-After`.

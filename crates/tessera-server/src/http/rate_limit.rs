@@ -91,6 +91,8 @@ pub enum Rule {
     ChangePassword,
     /// Access-token requests per client IP.
     Token,
+    /// Two-factor requests (enrol, verify, codes) per client IP.
+    TwoFactor,
     /// Requests that send mail (verification, reset, change of address), per client IP.
     SendMail,
     /// Mail to one address, whoever asks for it.
@@ -108,13 +110,14 @@ impl Rule {
             Rule::Refresh => "refresh",
             Rule::ChangePassword => "change-password",
             Rule::Token => "token",
+            Rule::TwoFactor => "two-factor",
             Rule::SendMail => "send-mail",
             Rule::MailPerRecipient => "mail-per-recipient",
         }
     }
 
     /// Every rule.
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::SignIn,
         Rule::SignInFailuresPerClient,
         Rule::SignInFailuresPerAccount,
@@ -122,6 +125,7 @@ impl Rule {
         Rule::Refresh,
         Rule::ChangePassword,
         Rule::Token,
+        Rule::TwoFactor,
         Rule::SendMail,
         Rule::MailPerRecipient,
     ];
@@ -147,6 +151,7 @@ impl Default for RateLimits {
             (Rule::Refresh, Quota::new(60, m(1))),
             (Rule::ChangePassword, Quota::new(10, m(10))),
             (Rule::Token, Quota::new(120, m(1))),
+            (Rule::TwoFactor, Quota::new(30, m(1))),
             (Rule::SendMail, Quota::new(10, m(10))),
             (Rule::MailPerRecipient, Quota::new(3, m(15))),
         ]);
@@ -345,6 +350,7 @@ pub mod rules {
         "Password changes per client IP."
     );
     rule_kind!(Token, Token, "Access-token requests per client IP.");
+    rule_kind!(TwoFactor, TwoFactor, "Two-factor requests per client IP.");
 }
 
 /// One request taken from the caller's per-IP quota of `R` before the handler runs (429

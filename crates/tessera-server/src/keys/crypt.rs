@@ -1,5 +1,6 @@
-//! Private signing keys at rest: AES-256-GCM under a key derived from the server secret,
-//! with the key id as associated data so a ciphertext cannot be moved to another row.
+//! Secrets at rest (private signing keys, TOTP keys): AES-256-GCM under a key derived from
+//! the server secret for that one purpose, with the row's id (key id, user id) as associated
+//! data so a ciphertext cannot be moved to another row.
 //! Stored form: `v1.` + base64url(nonce ‖ ciphertext ‖ tag).
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -14,8 +15,14 @@ impl Kek {
     /// HMAC-SHA256(secret, label): a key for this purpose only, so the same secret can sign
     /// cookies without the two uses ever meeting.
     pub(crate) fn derive(secret: &[u8]) -> Self {
+        Self::derive_for(secret, b"tessera/v1/signing-key-encryption")
+    }
+
+    /// The key for another purpose, named by `label` (TOTP keys use
+    /// `tessera/v1/totp-secret-encryption`).
+    pub(crate) fn derive_for(secret: &[u8], label: &[u8]) -> Self {
         let k = hmac::Key::new(hmac::HMAC_SHA256, secret);
-        let okm = hmac::sign(&k, b"tessera/v1/signing-key-encryption");
+        let okm = hmac::sign(&k, label);
         let key = UnboundKey::new(&AES_256_GCM, okm.as_ref())
             .unwrap_or_else(|_| unreachable!("32-byte key"));
         Self(LessSafeKey::new(key))
@@ -74,5 +81,7 @@ mod tests {
         );
         assert_eq!(kek.open("kid1", "v1.AAAA"), None);
         assert_eq!(kek.open("kid1", "garbage"), None);
+        let other_purpose = Kek::derive_for(&[7; 32], b"tessera/v1/totp-secret-encryption");
+        assert_eq!(other_purpose.open("kid1", &sealed), None, "other purpose");
     }
 }

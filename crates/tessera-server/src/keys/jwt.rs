@@ -33,6 +33,12 @@ pub struct AccessClaims<'a> {
     pub name: &'a str,
     /// Whether the email is verified.
     pub email_verified: bool,
+    /// How the session was authenticated (RFC 8176 values: `pwd`, `otp`, `mfa`, …).
+    pub amr: Vec<&'a str>,
+    /// When the session's strongest authentication happened, unix seconds: the second
+    /// factor's time when `amr` has `mfa` (step-up checks compare it with now).
+    #[serde(rename = "auth_time")]
+    pub auth_time: i64,
 }
 
 #[derive(Serialize)]

@@ -7,7 +7,7 @@
 //! access-token TTL plus a minute of leeway), then it is no longer published.
 //! With HS256 nothing is stored or published: the shared secret is the key.
 
-mod crypt;
+pub(crate) mod crypt;
 mod jwt;
 
 pub use jwt::{AccessClaims, SignError};
@@ -284,6 +284,8 @@ impl KeyRing {
             email: &user.email,
             name: &user.name,
             email_verified: user.email_verified,
+            amr: session.amr.split(' ').filter(|m| !m.is_empty()).collect(),
+            auth_time: session.auth_time / 1000,
         })
     }
 

@@ -79,3 +79,10 @@ impl Describe for tessera_verify::OwnerOf {
         op.auth(Auth::AccessToken)
     }
 }
+
+impl Describe for tessera_verify::MfaUser {
+    fn describe(op: Operation) -> Operation {
+        op.auth(Auth::AccessToken)
+            .error(&[crate::http::ErrorCode::MfaRequired])
+    }
+}

@@ -29,6 +29,7 @@ pub(crate) fn tag_description(tag: &str) -> &'static str {
         "jwt" => "Access tokens (Better Auth's jwt plugin)",
         "sessions" => "Listing and ending sessions, password changes, refresh credentials",
         "social" => "Sign-in with identity providers (GitHub, Google, OpenID Connect) and linking",
+        "two-factor" => "TOTP, backup codes and trusted devices (Better Auth's twoFactor plugin)",
         "tasks" => "The per-user tasks API (bearer access token whose `sub` is `{user_id}`)",
         "probes" => "Liveness and readiness",
         "meta" => "This document and its viewer",
@@ -210,6 +211,7 @@ pub(crate) fn components() -> Value {
             "userAgent": { "type": "string" },
         },
     });
+    let two_factor = two_factor_schemas(&auth_response);
     let mut all = json!({
         "Error": {
             "type": "object",
@@ -227,6 +229,7 @@ pub(crate) fn components() -> Value {
                 "name": { "type": "string" },
                 "email": { "type": "string", "format": "email" },
                 "emailVerified": { "type": "boolean" },
+                "twoFactorEnabled": { "type": "boolean", "description": "Whether sign-in asks for a second factor" },
                 "image": nullable("string"),
                 "createdAt": iso(),
                 "updatedAt": iso(),
@@ -299,7 +302,10 @@ pub(crate) fn components() -> Value {
             "properties": { "refresh_token": { "type": "string" } },
         },
         "SignUpResponse": auth_response,
-        "SignInResponse": sign_in_response,
+        "SignInResponse": {
+            "oneOf": [sign_in_response, r("TwoFactorRedirect")],
+            "description": "A session, or (for a user with two-factor) the challenge: no session, the `two_factor` cookie",
+        },
         "ChangePasswordResponse": {
             "type": "object",
             "required": ["token", "user"],
@@ -391,6 +397,10 @@ pub(crate) fn components() -> Value {
             },
         },
         "TaskList": { "type": "array", "items": r("Task") },
+        "DeletedTasks": {
+            "type": "object", "required": ["deleted"],
+            "properties": { "deleted": { "type": "integer", "minimum": 0 } },
+        },
         "CreateTaskRequest": {
             "type": "object",
             "required": ["title"],
@@ -403,6 +413,9 @@ pub(crate) fn components() -> Value {
         },
         "UpdateTaskRequest": update_task,
     });
+    if let (Some(all), Some(more)) = (all.as_object_mut(), two_factor.as_object()) {
+        all.extend(more.clone());
+    }
     if let (Value::Object(all), Value::Object(email)) = (&mut all, email_schemas(&password)) {
         all.extend(email);
     }
@@ -481,6 +494,77 @@ fn social() -> Value {
                 "required": ["id", "name"],
                 "properties": { "id": { "type": "string" }, "name": { "type": "string" } },
             },
+        },
+    })
+}
+
+/// The schemas of the two-factor routes (kept apart: one `json!` for all would pass the
+/// macro's recursion limit).
+fn two_factor_schemas(auth_response: &Value) -> Value {
+    json!({
+        "TwoFactorRedirect": {
+            "type": "object",
+            "required": ["twoFactorRedirect", "twoFactorMethods"],
+            "properties": {
+                "twoFactorRedirect": { "const": true },
+                "twoFactorMethods": { "type": "array", "items": { "type": "string", "enum": ["totp", "otp"] } },
+            },
+        },
+        "TwoFactorPasswordRequest": {
+            "type": "object",
+            "required": ["password"],
+            "properties": {
+                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN },
+                "issuer": { "type": ["string", "null"], "maxLength": 100, "description": "The name authenticator apps show (default: Tessera)" },
+            },
+        },
+        "TwoFactorEnableResponse": {
+            "type": "object",
+            "required": ["method", "totpURI", "totpQR", "backupCodes"],
+            "properties": {
+                "method": { "const": "totp" },
+                "totpURI": { "type": "string", "description": "otpauth://totp/… with the base32 key" },
+                "totpQR": { "type": "string", "description": "The URI as an SVG QR code" },
+                "backupCodes": { "type": "array", "items": { "type": "string" }, "minItems": 10, "maxItems": 10 },
+            },
+        },
+        "TotpUriResponse": {
+            "type": "object",
+            "required": ["totpURI", "totpQR"],
+            "properties": { "totpURI": { "type": "string" }, "totpQR": { "type": "string" } },
+        },
+        "BackupCodesResponse": {
+            "type": "object",
+            "required": ["status", "backupCodes"],
+            "properties": {
+                "status": { "const": true },
+                "backupCodes": { "type": "array", "items": { "type": "string" }, "minItems": 10, "maxItems": 10 },
+            },
+        },
+        "VerifyCodeRequest": {
+            "type": "object",
+            "required": ["code"],
+            "properties": {
+                "code": { "type": "string", "maxLength": 64 },
+                "trustDevice": { "type": ["boolean", "null"], "default": false,
+                    "description": "Trust this browser for 30 days (a rotating cookie)" },
+            },
+        },
+        "TwoFactorVerifyResponse": auth_response,
+        "TwoFactorStatus": {
+            "type": "object",
+            "required": ["enabled", "pending", "backupCodesLeft", "amr"],
+            "properties": {
+                "enabled": { "type": "boolean" },
+                "pending": { "type": "boolean", "description": "An enrolment awaits its first code" },
+                "backupCodesLeft": { "type": "integer", "minimum": 0 },
+                "amr": { "type": "array", "items": { "type": "string" }, "description": "How this session was authenticated (RFC 8176)" },
+            },
+        },
+        "RevokedDevices": {
+            "type": "object",
+            "required": ["status", "revoked"],
+            "properties": { "status": { "const": true }, "revoked": { "type": "integer", "minimum": 0 } },
         },
     })
 }

@@ -96,6 +96,7 @@ mod tests {
             created_at: 1,
             updated_at: 1,
             disabled_at: None,
+            two_factor_enabled: false,
         };
         let session = Session {
             id: id.into(),
@@ -106,6 +107,8 @@ mod tests {
             ip_address: String::new(),
             user_agent: String::new(),
             remember: true,
+            amr: "pwd".into(),
+            auth_time: 1,
         };
         (session, user)
     }

@@ -10,6 +10,10 @@ const DONT_REMEMBER: &str = "better-auth.dont_remember";
 const SESSION_DATA: &str = "better-auth.session_data";
 /// Binds an identity-provider flow to the browser that started it (Better Auth's name).
 const STATE: &str = "better-auth.state";
+/// The pending second-factor challenge (Better Auth's name).
+const TWO_FACTOR: &str = "better-auth.two_factor";
+/// A browser the user trusts for a while (Better Auth's name).
+const TRUST_DEVICE: &str = "better-auth.trust_device";
 
 /// Cookie names and attributes for this deployment.
 #[derive(Debug, Clone, Copy)]
@@ -72,16 +76,41 @@ impl CookieJar {
         })
     }
 
+    /// `Set-Cookie` for a signed value under `base`, or one that expires it (`None`).
+    fn signed(
+        &self,
+        signer: &CookieSigner,
+        base: &str,
+        value: Option<&str>,
+        max_age: u64,
+    ) -> HeaderValue {
+        let s = match value {
+            Some(v) => format!(
+                "{}={}; Max-Age={max_age}; {}",
+                self.name(base),
+                encode_uri_component(&signer.sign(v)),
+                self.attrs()
+            ),
+            None => format!("{}=; Max-Age=0; {}", self.name(base), self.attrs()),
+        };
+        HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    fn read_signed(
+        &self,
+        signer: &CookieSigner,
+        base: &str,
+        headers: &HeaderMap,
+    ) -> Option<String> {
+        let raw = cookie_value(headers, &self.name(base))?;
+        let decoded = decode_uri_component(&raw)?;
+        signer.verify(&decoded).map(str::to_owned)
+    }
+
     /// `Set-Cookie` holding the signed `state` of an identity-provider flow. `SameSite=Lax`
     /// is what lets the provider's top-level redirect back carry it.
     pub fn state(&self, signer: &CookieSigner, state: &str, max_age: u64) -> HeaderValue {
-        let value = encode_uri_component(&signer.sign(state));
-        HeaderValue::try_from(format!(
-            "{}={value}; Max-Age={max_age}; {}",
-            self.name(STATE),
-            self.attrs()
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+        self.signed(signer, STATE, Some(state), max_age)
     }
 
     /// `Set-Cookie` removing the state cookie.
@@ -96,9 +125,37 @@ impl CookieJar {
 
     /// The verified `state` from the request's state cookie, if any.
     pub fn read_state(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
-        let raw = cookie_value(headers, &self.name(STATE))?;
-        let decoded = decode_uri_component(&raw)?;
-        signer.verify(&decoded).map(str::to_owned)
+        self.read_signed(signer, STATE, headers)
+    }
+
+    /// `Set-Cookie` for a second-factor challenge (`None`: expire it).
+    pub fn two_factor(
+        &self,
+        signer: &CookieSigner,
+        value: Option<&str>,
+        max_age: u64,
+    ) -> HeaderValue {
+        self.signed(signer, TWO_FACTOR, value, max_age)
+    }
+
+    /// The verified challenge value from the request's cookies, if any.
+    pub fn read_two_factor(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
+        self.read_signed(signer, TWO_FACTOR, headers)
+    }
+
+    /// `Set-Cookie` for a trusted device (`None`: expire it).
+    pub fn trust_device(
+        &self,
+        signer: &CookieSigner,
+        value: Option<&str>,
+        max_age: u64,
+    ) -> HeaderValue {
+        self.signed(signer, TRUST_DEVICE, value, max_age)
+    }
+
+    /// The verified trusted-device value from the request's cookies, if any.
+    pub fn read_trust_device(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
+        self.read_signed(signer, TRUST_DEVICE, headers)
     }
 
     /// The verified session token from the request's cookies, if any.

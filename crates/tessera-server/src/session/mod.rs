@@ -1,7 +1,8 @@
 //! The session lifecycle, in one place and without handlers: a session **starts** here
 //! (every way in — password sign-in, sign-up, a refresh grant, a replaced session after a
-//! password change, and later identity providers, passkeys, magic links and second factors —
-//! ends in `Sessions::start`), is **looked up** from a cookie or Bearer token (with the
+//! password change, a passed second-factor challenge, and later identity providers, passkeys
+//! and magic links — ends in `Sessions::start`, which names the first factor and enforces
+//! the second one: see [`second_factor`]), is **looked up** from a cookie or Bearer token (with the
 //! one-second `cache` on SQLite), **slides** its expiry while used, and **ends** through
 //! `Sessions::end`, which also stops its access tokens in this process at once.
 //!
@@ -15,6 +16,7 @@ pub mod dto;
 mod extract;
 mod lookup;
 pub mod refresh_keys;
+pub(crate) mod second_factor;
 
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ use self::cookies::CookieJar;
 pub use self::extract::{CurrentSession, MaybeSession};
 pub use self::lookup::{Current, Lookup, Source};
 use self::refresh_keys::RefreshKeys;
+use self::second_factor::FactorKeys;
+pub(crate) use self::second_factor::{FirstFactor, Grant, Proof, Started};
 use crate::http::ApiResult;
 use crate::http::client_ip::ClientIp;
 use crate::keys::KeyRing;
@@ -52,6 +56,7 @@ struct Inner {
     signer: CookieSigner,
     jar: CookieJar,
     refresh_keys: RefreshKeys,
+    factor_keys: FactorKeys,
     revocations: Revocations,
     /// Recent session lookups, with SQLite only (one process); see [`cache`].
     cache: Option<SessionCache>,
@@ -73,6 +78,7 @@ impl Sessions {
             signer: CookieSigner::new(secret),
             jar: CookieJar::new(settings.secure_cookies()),
             refresh_keys: RefreshKeys::derive(secret),
+            factor_keys: FactorKeys::derive(secret),
             cache: settings
                 .database
                 .database_url
@@ -113,11 +119,14 @@ impl Sessions {
         &self.0.refresh_keys
     }
 
-    /// Starts a session for `user`: the one place every way in ends.
-    pub(crate) async fn start(
+    /// Stores a new session row (for [`Sessions::start`], which decides whether one may
+    /// start).
+    async fn create(
         &self,
         user: &User,
         remember: bool,
+        amr: String,
+        auth_time: i64,
         ip: ClientIp,
         headers: &HeaderMap,
     ) -> ApiResult<(SessionToken, Session)> {
@@ -141,21 +150,17 @@ impl Sessions {
                 ip_address: ip.0.map(|i| i.to_string()).unwrap_or_default(),
                 user_agent: user_agent(headers),
                 remember,
+                amr,
+                auth_time,
             })
             .await?;
         Ok((token, session))
     }
 
-    /// Starts a session held only by a refresh credential (sign-in with
-    /// `refreshToken: true`): its session token is never handed out, so nothing long-lived
-    /// and static exists. Returns the session and its first refresh credential.
-    pub(crate) async fn start_with_refresh(
-        &self,
-        user: &User,
-        ip: ClientIp,
-        headers: &HeaderMap,
-    ) -> ApiResult<(Session, String)> {
-        let (_unused_token, session) = self.start(user, true, ip, headers).await?;
+    /// The first refresh credential of a session held only by refresh credentials (sign-in
+    /// with `refreshToken: true`): its session token is never handed out, so nothing
+    /// long-lived and static exists.
+    async fn first_refresh_token(&self, session: &Session) -> ApiResult<String> {
         let first = RefreshKeys::first();
         self.store()
             .create_refresh_token(&NewRefreshToken {
@@ -166,7 +171,7 @@ impl Sessions {
                 now_ms: self.clock().now_ms(),
             })
             .await?;
-        Ok((session, first))
+        Ok(first)
     }
 
     /// Extends a rememberable session once `update_age` has passed since its last

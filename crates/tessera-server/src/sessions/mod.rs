@@ -30,7 +30,7 @@ use crate::http::{ApiError, ApiResult, JsonBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::session::dto::{SessionDto, UserDto};
 use crate::session::refresh_keys;
-use crate::session::{Current, CurrentSession};
+use crate::session::{Current, CurrentSession, Grant, Proof};
 use crate::state::AuthState;
 
 /// Routes under `/api/auth`, with their documentation.
@@ -264,17 +264,23 @@ async fn change_password(
     }
     // Better Auth's revokeOtherSessions: the current session is replaced by a new one too.
     revoke_all(&state, &current, None).await?;
-    let remember = current.session.remember;
-    let (token, _) = state
+    let started = state
         .sessions()
-        .start(&current.user, remember, ip, &headers)
+        .start(
+            &current.user,
+            Proof::Replacing {
+                amr: current.session.amr.clone(),
+                auth_time: current.session.auth_time,
+            },
+            Grant::Cookie {
+                remember: current.session.remember,
+            },
+            ip,
+            &headers,
+        )
         .await?;
-    let h = state.sessions().handover_headers(&token, remember);
-    Ok((
-        h,
-        Json(json!({ "token": token.expose(), "user": UserDto::from(&current.user) })),
-    )
-        .into_response())
+    let (h, body) = state.sessions().answer(&current.user, started)?;
+    Ok((h, Json(body)).into_response())
 }
 
 fn invalid_refresh() -> ApiError {

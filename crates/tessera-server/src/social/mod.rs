@@ -31,7 +31,7 @@ use crate::http::rate_limit::{RateLimit, rules};
 use crate::http::{ApiError, ApiResult, ErrorCode, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::providers::{Identity, IdentityProviders, Runtime};
-use crate::session::{Current, CurrentSession};
+use crate::session::{Current, CurrentSession, FirstFactor, Grant, Proof, Started};
 use crate::state::AuthState;
 
 /// Where these routes are mounted (the callback URL registered with a provider is
@@ -759,7 +759,12 @@ async fn sign_in(
     }
     start_session(state, &user, ip, headers)
         .await
-        .map(|h| {
+        .map(|(h, challenged)| {
+            if challenged {
+                // The second factor still applies: the challenge page finishes the sign-in.
+                tracing::info!(event = "sign_in_challenged", user_id = %user.id, provider = %provider_id, ip = ?ip.0, "identity provider accepted; second factor required");
+                return (TWO_FACTOR_PAGE.to_owned(), h);
+            }
             state.metrics().sign_in(true);
             tracing::info!(event = "sign_in", user_id = %user.id, provider = %provider_id, ip = ?ip.0, "user signed in with an identity provider");
             let to = match (&row.new_user_url, new_user) {
@@ -771,15 +776,32 @@ async fn sign_in(
         .map_err(|_| fail("unable_to_create_session"))
 }
 
-/// Every way in ends here: [`crate::session::Sessions::start`].
+/// The web UI's second-factor page, where a provider sign-in of a user with two-factor
+/// continues.
+const TWO_FACTOR_PAGE: &str = "/two-factor";
+
+/// Every way in ends here: [`crate::session::Sessions::start`], with the provider as the
+/// first factor. Returns the headers that hand over the session, or the challenge (then
+/// `true`: a user with two-factor still owes the second factor).
 async fn start_session(
     state: &AuthState,
     user: &User,
     ip: ClientIp,
     headers: &HeaderMap,
-) -> ApiResult<HeaderMap> {
-    let (token, _session) = state.sessions().start(user, true, ip, headers).await?;
-    Ok(state.sessions().handover_headers(&token, true))
+) -> ApiResult<(HeaderMap, bool)> {
+    let started = state
+        .sessions()
+        .start(
+            user,
+            Proof::First(FirstFactor::IdentityProvider),
+            Grant::Cookie { remember: true },
+            ip,
+            headers,
+        )
+        .await?;
+    let challenged = matches!(started, Started::SecondFactorRequired { .. });
+    let (h, _body) = state.sessions().answer(user, started)?;
+    Ok((h, challenged))
 }
 
 // ------------------------------------------------------------------ accounts

@@ -1,5 +1,8 @@
 //! The protected per-user tasks API: `GET/POST /api/{user_id}/tasks`,
-//! `GET/PUT/DELETE /api/{user_id}/tasks/{id}`, `PATCH /api/{user_id}/tasks/{id}/complete`.
+//! `GET/PUT/DELETE /api/{user_id}/tasks/{id}`, `PATCH /api/{user_id}/tasks/{id}/complete`,
+//! and `DELETE /api/{user_id}/tasks` (every task at once), which also requires a second
+//! factor ([`MfaUser`]: the token's `amr` has `mfa`) — the demonstration of what a backend
+//! does with Tessera's two-factor claims.
 //!
 //! It authorises only through `tessera-verify` ([`OwnerOf`]: a valid access token whose
 //! `sub` is the route's `{user_id}`), exactly as any other backend would, and never imports
@@ -19,7 +22,7 @@ use tessera_core::task::{
 };
 use tessera_core::timefmt::iso_millis;
 use tessera_store::{TaskChange, TaskId, TaskRow, TaskStore, UserId};
-use tessera_verify::{OwnerOf, Verifier};
+use tessera_verify::{MfaUser, OwnerOf, Verifier};
 
 use crate::http::ErrorCode;
 use crate::http::{ApiError, ApiResult, JsonBody};
@@ -135,6 +138,20 @@ pub(crate) fn routes() -> Routes<TasksState> {
             .json_body("UpdateTaskRequest", true)
             .error(&[ErrorCode::NotFound]),
             update,
+        )
+        .add(
+            common(Operation::delete(
+                "/api/{user_id}/tasks",
+                "deleteAllTasks",
+                "Delete every task (needs a second factor)",
+            ))
+            .describe(
+                "Only with an access token from a two-factor sign-in (`amr` contains `mfa`); \
+                 otherwise 401 `MFA_REQUIRED` with `WWW-Authenticate: Bearer \
+                 error=\"insufficient_user_authentication\"` (RFC 9470).",
+            )
+            .ok(200, "DeletedTasks", "How many were deleted"),
+            remove_all,
         )
         .add(
             common(Operation::delete(
@@ -327,6 +344,15 @@ async fn toggle(
         )
         .await?;
     row.map(|t| Json(to_dto(t))).ok_or_else(ApiError::not_found)
+}
+
+async fn remove_all(
+    State(s): State<TasksState>,
+    owner: OwnerOf,
+    _mfa: MfaUser,
+) -> ApiResult<Json<serde_json::Value>> {
+    let n = s.store.delete_all_tasks(UserId(owner.subject())).await?;
+    Ok(Json(serde_json::json!({ "deleted": n })))
 }
 
 async fn remove(

@@ -381,7 +381,7 @@ async fn trace_and_unrouted_methods_are_405_everywhere() {
         (Method::DELETE, "/api/auth/refresh"),
         (Method::GET, "/api/auth/refresh"),
         (Method::PUT, "/api/auth/change-password"),
-        (Method::DELETE, tasks.as_str()),
+        (Method::PUT, tasks.as_str()),
         (Method::PATCH, tasks.as_str()),
     ] {
         let res = app

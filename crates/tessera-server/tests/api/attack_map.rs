@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 7] = [
+const GROUPS: [(char, u32); 8] = [
     ('D', 18),
     ('E', 16),
     ('F', 11),
@@ -16,6 +16,7 @@ const GROUPS: [(char, u32); 7] = [
     ('R', 7),
     ('P', 22),
     ('M', 15),
+    ('T', 11),
 ];
 
 fn repo_root() -> PathBuf {

@@ -30,6 +30,8 @@ async fn app_with_vector_session() -> (TestApp, String) {
             ip_address: String::new(),
             user_agent: String::new(),
             remember: true,
+            amr: "pwd".into(),
+            auth_time: app.t0,
         })
         .await
         .unwrap();

@@ -72,6 +72,7 @@ async fn with_a_session_cookie_it_returns_session_and_user_in_better_auth_shape(
             "name",
             "email",
             "emailVerified",
+            "twoFactorEnabled",
             "image",
             "createdAt",
             "updatedAt",

@@ -27,10 +27,14 @@ fn assert_claims(jwt: &Jwt, user: &TestUser, session_id: &str, now_ms: i64, ttl_
             "sid",
             "email",
             "name",
-            "emailVerified"
+            "emailVerified",
+            "amr",
+            "auth_time"
         ]),
         "claims {c}"
     );
+    assert_eq!(c["amr"], serde_json::json!(["pwd"]), "a password sign-in");
+    assert!(c["auth_time"].as_i64().unwrap() <= now_ms / 1000);
     assert_eq!(c["iss"], ORIGIN);
     assert_eq!(c["aud"], ORIGIN);
     assert_eq!(c["sub"], user.id.as_str());

@@ -41,3 +41,4 @@ mod sign_up;
 mod tasks;
 mod token;
 mod transport;
+mod two_factor;

@@ -38,6 +38,7 @@ async fn sign_in_returns_redirect_false_token_and_user_without_url() {
             "name",
             "email",
             "emailVerified",
+            "twoFactorEnabled",
             "image",
             "createdAt",
             "updatedAt",

@@ -33,6 +33,7 @@ async fn sign_up_returns_the_raw_token_and_the_user_in_better_auth_shape() {
             "name",
             "email",
             "emailVerified",
+            "twoFactorEnabled",
             "image",
             "createdAt",
             "updatedAt",

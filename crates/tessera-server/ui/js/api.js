@@ -36,13 +36,56 @@ export async function getSession() {
   return data;
 }
 
-/** Signs in; resolves to the user. */
+/**
+ * Signs in; resolves to `{ user }`, or to `{ twoFactor: ['totp'] }` when the account asks
+ * for a second factor (no session yet: the browser holds the challenge cookie).
+ */
 export async function signIn({ email, password }) {
   token.clear();
   const { data } = await send('POST', '/api/auth/sign-in/email', {
     body: { email, password, rememberMe: true },
   });
+  if (data.twoFactorRedirect) return { twoFactor: data.twoFactorMethods ?? [] };
+  return { user: data.user };
+}
+
+// --- Two-factor ---------------------------------------------------------------------------
+
+/**
+ * Finishes a sign-in (or steps the session up) with an authenticator code (`kind` 'totp')
+ * or a backup code ('backup'); resolves to the user.
+ */
+export async function verifySecondFactor(kind, code, trustDevice) {
+  const path = kind === 'backup' ? '/api/auth/two-factor/verify-backup-code' : '/api/auth/two-factor/verify-totp';
+  token.clear();
+  const { data } = await send('POST', path, { body: { code, trustDevice } });
   return data.user;
+}
+
+/** `{ enabled, pending, backupCodesLeft, amr }` of the signed-in user. */
+export function twoFactorStatus() {
+  return withSession('GET', '/api/auth/two-factor/status');
+}
+
+/** Starts an enrolment: `{ totpURI, totpQR, backupCodes }`. */
+export async function enableTwoFactor(password) {
+  return (await send('POST', '/api/auth/two-factor/enable', { body: { password } })).data;
+}
+
+/** Confirms an enrolment with a first code (the session is replaced); resolves to the user. */
+export async function confirmTwoFactor(code) {
+  token.clear();
+  return (await send('POST', '/api/auth/two-factor/verify-totp', { body: { code } })).data.user;
+}
+
+/** A new set of backup codes (the old ones stop working). */
+export async function newBackupCodes(password) {
+  return (await send('POST', '/api/auth/two-factor/generate-backup-codes', { body: { password } })).data.backupCodes;
+}
+
+/** Turns two-factor off. */
+export async function disableTwoFactor(password) {
+  await send('POST', '/api/auth/two-factor/disable', { body: { password } });
 }
 
 /**

@@ -112,6 +112,20 @@ export function explain(error) {
       return { field: null, text: 'The server refused the address of this page. Open Tessera from its usual address and try again.' };
     case 'VALIDATION_ERROR':
       return validation(error.message);
+    case 'INVALID_CODE':
+      return { field: 'code', text: 'That code isn’t right, or was already used. Enter the current code from your app.' };
+    case 'INVALID_BACKUP_CODE':
+      return { field: 'code', text: 'That backup code isn’t right, or was already used.' };
+    case 'INVALID_TWO_FACTOR_COOKIE':
+      return { field: null, text: 'This sign-in has expired. Sign in again.', restart: true };
+    case 'TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE':
+      return { field: null, text: 'Too many wrong codes for this sign-in. Sign in again.', restart: true };
+    case 'ACCOUNT_TEMPORARILY_LOCKED':
+      return {
+        field: null,
+        text: 'Too many wrong codes. Two-step verification is locked for a while; try again later.',
+        retryAfter: error.retryAfter,
+      };
     case 'INVALID_ORIGIN':
     case 'MISSING_OR_NULL_ORIGIN':
     case 'CROSS_SITE_NAVIGATION_LOGIN_BLOCKED':

@@ -13,6 +13,7 @@ import { forgotPasswordView, resetPasswordView } from './views/recovery.js';
 import { sessionsView } from './views/sessions.js';
 import { tasksView } from './views/tasks.js';
 import { verificationBanner, verifyEmailView } from './views/verify.js';
+import { challengeView, securityView } from './views/two_factor.js';
 
 /**
  * Pages; the server answers index.html for the same paths (ui/mod.rs PAGES). `guest`: only
@@ -27,6 +28,8 @@ const ROUTES = {
   '/tasks': { title: 'Tasks', signedIn: true, view: (app) => tasksView(app) },
   '/sessions': { title: 'Sessions', signedIn: true, view: (app) => sessionsView(app) },
   '/account': { title: 'Account', signedIn: true, view: (app) => accountView(app) },
+  '/security': { title: 'Security', signedIn: true, view: (app) => securityView(app) },
+  '/two-factor': { title: 'Two-step verification', guest: true, view: (app) => challengeView(app) },
 };
 
 /**
@@ -155,6 +158,7 @@ function drawNav(path) {
       link('/tasks', 'Tasks', 'list'),
       link('/sessions', 'Sessions', 'shield'),
       link('/account', 'Account', 'user'),
+      link('/security', 'Security', 'key'),
     ),
     h(
       'div',

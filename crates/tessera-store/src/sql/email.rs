@@ -22,7 +22,7 @@ pub(crate) const MARK_VERIFIED: &str =
 
 pub(crate) const CHANGE_EMAIL: &str = "UPDATE users SET email = $1, email_verified = TRUE, updated_at = $2 \
      WHERE id = $3 AND email = $4 \
-     RETURNING id, name, email, email_verified, image, created_at, updated_at, disabled_at";
+     RETURNING id, name, email, email_verified, image, created_at, updated_at, disabled_at, two_factor_enabled";
 
 pub(crate) const CREDENTIAL_HASH: &str = "UPDATE accounts SET password_hash = $1, updated_at = $2 \
      WHERE user_id = $3 AND provider_id = 'credential'";
@@ -52,7 +52,7 @@ pub(crate) const PURGE_MAIL: &str =
     "DELETE FROM outbox WHERE status IN ('sent', 'dropped') AND done_at < $1";
 
 /// A user by id, for the reset transaction.
-pub(crate) const SELECT_USER: &str = "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at \
+pub(crate) const SELECT_USER: &str = "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at, two_factor_enabled \
      FROM users WHERE id = $1";
 
 /// The outbox listing for operators, newest first; `$1 = ''` lists every status.

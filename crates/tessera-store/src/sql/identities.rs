@@ -9,7 +9,7 @@ pub(crate) const PURGE_STATES: &str = "DELETE FROM oauth_states WHERE expires_at
 pub(crate) const TAKE_STATE: &str = "DELETE FROM oauth_states WHERE state_digest = $1 \
      RETURNING state_digest, provider_id, callback_url, new_user_url, error_url, link_user_id, created_at, expires_at";
 
-pub(crate) const USER_BY_IDENTITY: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at \
+pub(crate) const USER_BY_IDENTITY: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, u.two_factor_enabled \
      FROM accounts a JOIN users u ON u.id = a.user_id WHERE a.issuer = $1 AND a.account_id = $2";
 
 pub(crate) const INSERT_USER: &str = "INSERT INTO users (id, name, email, email_verified, image, created_at, updated_at) \
@@ -140,6 +140,7 @@ macro_rules! impl_identity_store {
                     created_at: user.now_ms,
                     updated_at: user.now_ms,
                     disabled_at: None,
+                    two_factor_enabled: false,
                 })
             }
 

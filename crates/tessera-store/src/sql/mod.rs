@@ -15,6 +15,7 @@ pub(crate) mod keys;
 pub(crate) mod refresh;
 pub(crate) mod sessions;
 pub(crate) mod tasks;
+pub(crate) mod two_factor;
 pub(crate) mod users;
 
 /// Implements every aggregate trait (and so [`crate::Store`]) for an adapter type. `$lock`
@@ -51,6 +52,7 @@ macro_rules! impl_store {
         $crate::sql::keys::impl_key_store!($store);
         $crate::sql::tasks::impl_task_store!($store);
         $crate::sql::import::impl_import_store!($store);
+        $crate::sql::two_factor::impl_two_factor_store!($store);
         $crate::sql::email::impl_email_store!($store, $skip_locked);
         $crate::sql::identities::impl_identity_store!($store, $lock);
     };

@@ -15,6 +15,8 @@ pub(crate) struct SessionWithUser {
     s_ip_address: String,
     s_user_agent: String,
     s_remember: bool,
+    s_amr: String,
+    s_auth_time: i64,
     #[sqlx(flatten)]
     user: User,
 }
@@ -30,6 +32,8 @@ impl From<SessionWithUser> for (Session, User) {
             ip_address: r.s_ip_address,
             user_agent: r.s_user_agent,
             remember: r.s_remember,
+            amr: r.s_amr,
+            auth_time: r.s_auth_time,
         };
         (session, r.user)
     }
@@ -42,14 +46,16 @@ macro_rules! select_session_with_user {
         "SELECT s.id AS s_id, s.user_id AS s_user_id, s.expires_at AS s_expires_at, \
          s.created_at AS s_created_at, s.updated_at AS s_updated_at, s.ip_address AS s_ip_address, \
          s.user_agent AS s_user_agent, s.remember AS s_remember, \
-         u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at \
+         s.amr AS s_amr, COALESCE(s.auth_time, s.created_at) AS s_auth_time, \
+         u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, \
+         u.two_factor_enabled \
          FROM sessions s JOIN users u ON u.id = s.user_id "
     };
 }
 pub(crate) use select_session_with_user;
 
-pub(crate) const INSERT: &str = "INSERT INTO sessions (id, user_id, token_digest, expires_at, created_at, updated_at, ip_address, user_agent, remember) \
-     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)";
+pub(crate) const INSERT: &str = "INSERT INTO sessions (id, user_id, token_digest, expires_at, created_at, updated_at, ip_address, user_agent, remember, amr, auth_time) \
+     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)";
 
 pub(crate) const BY_DIGEST: &str = concat!(
     select_session_with_user!(),
@@ -61,6 +67,9 @@ pub(crate) const BY_ID: &str = concat!(select_session_with_user!(), "WHERE s.id 
 pub(crate) const EXTEND: &str =
     "UPDATE sessions SET expires_at = $1, updated_at = $2 WHERE id = $3 AND revoked_at IS NULL";
 
+pub(crate) const STEP_UP: &str = "UPDATE sessions SET amr = $1, auth_time = $2, updated_at = $2 \
+     WHERE id = $3 AND revoked_at IS NULL";
+
 pub(crate) const REVOKE: &str =
     "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
 
@@ -69,7 +78,8 @@ pub(crate) const REVOKE_OF_USER_EXCEPT: &str = "UPDATE sessions SET revoked_at =
 
 pub(crate) const REVOKE_ALL: &str = "UPDATE sessions SET revoked_at = $1 WHERE revoked_at IS NULL";
 
-pub(crate) const LIST_OF_USER: &str = "SELECT id, user_id, expires_at, created_at, updated_at, ip_address, user_agent, remember \
+pub(crate) const LIST_OF_USER: &str = "SELECT id, user_id, expires_at, created_at, updated_at, ip_address, user_agent, remember, \
+     amr, COALESCE(auth_time, created_at) AS auth_time \
      FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
      ORDER BY created_at DESC, id";
 
@@ -103,6 +113,8 @@ macro_rules! impl_session_store {
                     .bind(&s.ip_address)
                     .bind(&s.user_agent)
                     .bind(s.remember)
+                    .bind(&s.amr)
+                    .bind(s.auth_time)
                     .execute(&self.pool)
                     .await
                     .map_err(map_err)?;
@@ -115,6 +127,8 @@ macro_rules! impl_session_store {
                     ip_address: s.ip_address.clone(),
                     user_agent: s.user_agent.clone(),
                     remember: s.remember,
+                    amr: s.amr.clone(),
+                    auth_time: s.auth_time,
                 })
             }
 
@@ -153,6 +167,22 @@ macro_rules! impl_session_store {
                 let done = sqlx::query($crate::sql::sessions::EXTEND)
                     .bind(expires_at_ms)
                     .bind(now_ms)
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn step_up_session(
+                &self,
+                session_id: &str,
+                amr: &str,
+                auth_time_ms: i64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query($crate::sql::sessions::STEP_UP)
+                    .bind(amr)
+                    .bind(auth_time_ms)
                     .bind(session_id)
                     .execute(&self.pool)
                     .await

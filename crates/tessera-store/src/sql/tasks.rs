@@ -22,6 +22,8 @@ pub(crate) const UPDATE: &str = "UPDATE tasks SET \
 
 pub(crate) const DELETE: &str = "DELETE FROM tasks WHERE user_id = $1 AND id = $2";
 
+pub(crate) const DELETE_ALL: &str = "DELETE FROM tasks WHERE user_id = $1";
+
 /// Implements [`crate::TaskStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_task_store {
     ($store:ty) => {
@@ -102,6 +104,15 @@ macro_rules! impl_task_store {
                     .await
                     .map_err(map_err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_all_tasks(&self, owner: $crate::UserId<'_>) -> $crate::Result<u64> {
+                let done = sqlx::query($crate::sql::tasks::DELETE_ALL)
+                    .bind(owner.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
             }
         }
     };

@@ -16,11 +16,11 @@ pub(crate) const INSERT_USER: &str = "INSERT INTO users (id, name, email, email_
 pub(crate) const INSERT_CREDENTIAL: &str = "INSERT INTO accounts (id, user_id, provider_id, account_id, password_hash, created_at, updated_at) \
      VALUES ($1, $2, 'credential', $2, $3, $4, $4)";
 
-pub(crate) const SELECT_WITH_HASH_BY_EMAIL: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, a.password_hash \
+pub(crate) const SELECT_WITH_HASH_BY_EMAIL: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, u.two_factor_enabled, a.password_hash \
      FROM users u LEFT JOIN accounts a ON a.user_id = u.id AND a.provider_id = 'credential' \
      WHERE u.email = $1";
 
-pub(crate) const SELECT_WITH_HASH_BY_ID: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, a.password_hash \
+pub(crate) const SELECT_WITH_HASH_BY_ID: &str = "SELECT u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at, u.disabled_at, u.two_factor_enabled, a.password_hash \
      FROM users u LEFT JOIN accounts a ON a.user_id = u.id AND a.provider_id = 'credential' \
      WHERE u.id = $1";
 
@@ -36,7 +36,7 @@ pub(crate) const DELETE_TASKS_OF_USER: &str = "DELETE FROM tasks WHERE user_id =
 pub(crate) const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
 
 // `($1 + 0)`, not `$1`: see the note on `tasks::LIST`.
-pub(crate) const LIST: &str = "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at \
+pub(crate) const LIST: &str = "SELECT id, name, email, email_verified, image, created_at, updated_at, disabled_at, two_factor_enabled \
      FROM users ORDER BY created_at, id LIMIT ($1 + 0) OFFSET ($2 + 0)";
 
 pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE accounts SET password_hash = $1, updated_at = $2 \
@@ -46,7 +46,7 @@ pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE accounts SET password_hash = 
 pub(crate) const UPDATE_PROFILE: &str = "UPDATE users SET \
      name = CASE WHEN $2 THEN $4 ELSE name END, \
      image = CASE WHEN $3 THEN $5 ELSE image END, updated_at = $6 WHERE id = $1 \
-     RETURNING id, name, email, email_verified, image, created_at, updated_at, disabled_at";
+     RETURNING id, name, email, email_verified, image, created_at, updated_at, disabled_at, two_factor_enabled";
 
 /// Implements [`crate::UserStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_user_store {
@@ -88,6 +88,7 @@ macro_rules! impl_user_store {
                     created_at: user.now_ms,
                     updated_at: user.now_ms,
                     disabled_at: None,
+                    two_factor_enabled: false,
                 })
             }
 

@@ -166,6 +166,8 @@ pub(crate) async fn reset_ends_sessions_and_voids_other_links(s: &dyn Store) {
             ip_address: String::new(),
             user_agent: String::new(),
             remember: true,
+            amr: "pwd".into(),
+            auth_time: 1_000,
         })
         .await
         .unwrap();

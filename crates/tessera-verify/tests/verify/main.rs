@@ -28,6 +28,8 @@ mod forgery;
 mod fuzz_regressions;
 /// A35 and the JWK rules: rotation through a handle, which keys are used, each algorithm.
 mod key_sets;
+/// `amr`/`auth_time` and the `MfaUser` / `RecentMfa` extractors.
+mod mfa;
 /// B1, B4, B5, B8 and A36 at the route: the `OwnerOf` guard, `AuthUser`, `MaybeAuthUser`.
 mod owner;
 /// Property tests of claims validation: random claim sets against an independent reading

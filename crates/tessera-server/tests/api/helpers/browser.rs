@@ -32,6 +32,16 @@ impl Browser {
             .expect("browser GET")
     }
 
+    /// A POST of JSON to any path, as the app's own pages send it.
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.post(path, body).await
+    }
+
+    /// A GET of any path.
+    pub(crate) async fn get_path(&self, path: &str) -> Response {
+        self.get(path).await
+    }
+
     pub(crate) async fn sign_up(&self, body: &Value) -> Response {
         self.post("/api/auth/sign-up/email", body).await
     }

@@ -84,9 +84,10 @@ export function authView(app, mode) {
         app.signedIn(user);
         return;
       }
-      const user = await api.signIn(body);
+      const result = await api.signIn(body);
       app.prefillEmail = null;
-      app.signedIn(user);
+      if (result.twoFactor) app.navigate('/two-factor');
+      else app.signedIn(result.user);
     } catch (e) {
       submit.set(false);
       showError(e, values);
