@@ -306,9 +306,16 @@ async fn sign_in(
     // before the password is checked, given back on success (see http::rate_limit).
     let per_client = format!("{}|{client}", email.as_str());
     let limiter = state.limiter();
-    limiter.hit(Rule::SignInFailuresPerClient, &per_client)?;
-    if let Err(e) = limiter.hit(Rule::SignInFailuresPerAccount, email.as_str()) {
-        limiter.refund(Rule::SignInFailuresPerClient, &per_client);
+    limiter
+        .hit(Rule::SignInFailuresPerClient, &per_client)
+        .await?;
+    if let Err(e) = limiter
+        .hit(Rule::SignInFailuresPerAccount, email.as_str())
+        .await
+    {
+        limiter
+            .refund(Rule::SignInFailuresPerClient, &per_client)
+            .await;
         return Err(e);
     }
 
@@ -330,8 +337,10 @@ async fn sign_in(
             "Invalid email or password",
         ));
     };
-    limiter.refund(Rule::SignInFailuresPerClient, &per_client);
-    limiter.refund(Rule::SignInFailuresPerAccount, email.as_str());
+    tokio::join!(
+        limiter.refund(Rule::SignInFailuresPerClient, &per_client),
+        limiter.refund(Rule::SignInFailuresPerAccount, email.as_str()),
+    );
     state.metrics().sign_in(true);
     if needs_rehash {
         // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.

@@ -10,6 +10,7 @@
 
 pub(crate) mod import;
 pub(crate) mod keys;
+pub(crate) mod limits;
 pub(crate) mod refresh;
 pub(crate) mod sessions;
 pub(crate) mod tasks;
@@ -18,9 +19,10 @@ pub(crate) mod users;
 /// Implements every aggregate trait (and so [`crate::Store`]) for an adapter type. `$lock`
 /// is appended to the SELECT that reads a refresh credential inside the rotation transaction
 /// (`" FOR UPDATE"` on PostgreSQL; empty on SQLite, where `BEGIN IMMEDIATE` already
-/// serialises writers).
+/// serialises writers). `$max` is the backend's two-argument maximum (`"GREATEST"` or
+/// `"MAX"`) for the rate-limit buckets.
 macro_rules! impl_store {
-    ($store:ty, $lock:expr) => {
+    ($store:ty, $lock:expr, $max:literal) => {
         #[async_trait::async_trait]
         impl $crate::Database for $store {
             async fn ping(&self) -> $crate::Result<()> {
@@ -49,6 +51,7 @@ macro_rules! impl_store {
         $crate::sql::keys::impl_key_store!($store);
         $crate::sql::tasks::impl_task_store!($store);
         $crate::sql::import::impl_import_store!($store);
+        $crate::sql::limits::impl_limit_store!($store, $max);
     };
 }
 pub(crate) use impl_store;
