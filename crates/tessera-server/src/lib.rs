@@ -10,10 +10,12 @@
 //! `session` | `keys` | `probes` `settings` `tasks` | `openapi` `password` `ui` | `http` |
 //! `metrics` `revocation` `serve`.
 
+mod accounts;
 mod app;
 mod auth;
 pub mod http;
 pub mod keys;
+pub mod mail;
 mod metrics;
 mod openapi;
 mod password;

@@ -1,13 +1,15 @@
 //! Background jobs of an auth server process, each on its own interval: learn which sessions
 //! other instances (or the CLI) ended, pick up keys rotated elsewhere, forget idle rate-limit
-//! buckets, delete long-dead session rows. With PostgreSQL, one more job listens for the
-//! changes the database pushes (ended sessions, key rotations) and applies them at once; the
-//! periodic jobs stay as the fallback while that connection is down.
+//! buckets, delete long-dead session rows, email tokens and sent mail, and send the outbox
+//! (see `mail::sender`). With PostgreSQL, one more job listens for the changes the database
+//! pushes (ended sessions, key rotations) and applies them at once; the periodic jobs stay as
+//! the fallback while that connection is down.
 //!
 //! Several instances run these jobs side by side, and that is safe: the rebuilds and reloads
-//! only read, and the purges are single idempotent `DELETE`s of rows past a cutoff (two
-//! instances purging at once delete each row once, and neither fails), so there is nothing
-//! to elect a leader for.
+//! only read; the purges and sweeps are single idempotent `DELETE`s of rows past a cutoff
+//! (two instances purging at once delete each row once, and neither fails); the outbox
+//! sender claims each message with a lease (`SKIP LOCKED` on PostgreSQL), so one instance
+//! sends it. There is no leader to elect.
 
 use std::future::Future;
 use std::time::Duration;
@@ -30,6 +32,8 @@ const LIMITER_SWEEP_EVERY: Duration = Duration::from_secs(60);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How long revoked session rows are kept, so revocation feeds and audits still see them.
 const KEEP_REVOKED_MS: i64 = 24 * 3600 * 1000;
+/// How long sent and dropped mail, and expired email tokens, are kept (for operators).
+const KEEP_MAIL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// The running jobs; [`Upkeep::stop`] ends them.
 #[derive(Debug)]
@@ -46,6 +50,9 @@ impl Upkeep {
 pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
     let mut jobs = JoinSet::new();
     jobs.spawn(follow_changes(state.clone(), tasks.clone()));
+    if state.mailer().enabled() {
+        jobs.spawn(crate::mail::sender::run(state.mailer().clone()));
+    }
     jobs.spawn(every(REVOCATIONS_EVERY, state.clone(), rebuild_revocations));
     let keys_state = state.clone();
     jobs.spawn(every(
@@ -64,6 +71,14 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
         let before = state.clock().now_ms() - KEEP_REVOKED_MS;
         if let Err(e) = state.store().purge_sessions(before).await {
             tracing::warn!(error = %e, "session cleanup failed");
+        }
+        // Idempotent deletes: several instances running them at once is harmless.
+        let before = state.clock().now_ms() - KEEP_MAIL_MS;
+        if let Err(e) = state.store().purge_email_tokens(before).await {
+            tracing::warn!(error = %e, "email token cleanup failed");
+        }
+        if let Err(e) = state.store().purge_mail(before).await {
+            tracing::warn!(error = %e, "outbox cleanup failed");
         }
     }));
     Upkeep(jobs)

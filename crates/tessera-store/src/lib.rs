@@ -3,9 +3,10 @@
 //!
 //! * [`connect`] opens the backend a database URL names and runs its migrations.
 //! * The port (`port.rs`): one trait per aggregate ([`UserStore`], [`SessionStore`],
-//!   [`RefreshStore`], [`KeyStore`], [`TaskStore`], [`ImportStore`], [`LimitStore`] for
-//!   rate-limit buckets shared by several instances, [`ChangeFeed`] for changes pushed to
-//!   them, and [`Database`] for the pool itself); [`Store`] is their union.
+//!   [`RefreshStore`], [`KeyStore`], [`TaskStore`], [`ImportStore`], [`EmailTokenStore`],
+//!   [`OutboxStore`], [`LimitStore`] for rate-limit buckets shared by several instances,
+//!   [`ChangeFeed`] for changes pushed to them, and [`Database`] for the pool itself);
+//!   [`Store`] is their union.
 //! * The SQL (`sql/`), one file per aggregate, one SQL text per query for both backends; the
 //!   adapters (`sqlite.rs`, `postgres.rs`) say how to connect, begin a write transaction and
 //!   read an error.
@@ -45,8 +46,8 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Change, ChangeFeed, ChangeListener, Database, ImportStore, KeyStore, LimitStore, RefreshStore,
-    SessionStore, Store, TaskStore, UserStore,
+    Change, ChangeFeed, ChangeListener, Database, EmailTokenStore, ImportStore, KeyStore,
+    LimitStore, OutboxStore, RefreshStore, SessionStore, Store, TaskStore, UserStore,
 };
 
 use std::sync::Arc;

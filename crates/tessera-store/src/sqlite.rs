@@ -144,7 +144,7 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(SqliteStore, "", "MAX");
+impl_store!(SqliteStore, "", "", "MAX");
 
 /// One process owns a SQLite file: there is no one else whose changes to hear.
 #[async_trait::async_trait]
