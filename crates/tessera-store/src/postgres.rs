@@ -91,7 +91,12 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(PostgresStore, " FOR UPDATE", " FOR UPDATE SKIP LOCKED", "GREATEST");
+impl_store!(
+    PostgresStore,
+    " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED",
+    "GREATEST"
+);
 
 /// Channels the migration's triggers notify (`migrations/postgres/0006_instances.sql`), and
 /// the heartbeat every listening process sends.

@@ -310,6 +310,24 @@ async fn concurrent_takes_never_exceed_the_quota(s: Arc<dyn Store>) {
     assert_eq!(passed, 10, "10 per minute: a burst of 10");
 }
 
+/// Every instance runs the purges; two at once delete each row once and neither fails.
+async fn concurrent_purges_delete_each_row_once(s: Arc<dyn Store>) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    for i in 0..20 {
+        s.create_session(&new_session(&format!("s{i}"), "u1", &format!("d{i}")))
+            .await
+            .unwrap();
+    }
+    s.revoke_user_sessions(UserId("u1"), None, 1_000)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(s.purge_sessions(50_000), s.purge_sessions(50_000));
+    assert_eq!(a.unwrap() + b.unwrap(), 20);
+    assert_eq!(s.purge_sessions(50_000).await.unwrap(), 0);
+}
+
 /// PostgreSQL pushes ended sessions and key changes to listeners, whoever wrote them.
 async fn changes_are_pushed_to_listeners(s: &dyn Store) {
     let Some(mut changes) = s.listen().await.unwrap() else {
@@ -727,6 +745,13 @@ macro_rules! conformance {
                     return;
                 };
                 super::concurrent_takes_never_exceed_the_quota(f.store.clone()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_purges_delete_each_row_once() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::concurrent_purges_delete_each_row_once(f.store.clone()).await;
             }
             #[tokio::test]
             async fn changes_are_pushed_to_listeners() {

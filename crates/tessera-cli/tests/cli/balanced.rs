@@ -835,3 +835,100 @@ async fn postgres_restarted_mid_load_gives_503_with_retry_after_then_recovers_wi
         recovered_at - up_at
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_queued_mail_is_sent_exactly_once_by_three_instances() {
+    if !wanted() {
+        return;
+    }
+    let db = postgres_database().await.expect("PostgreSQL");
+    let smtp = tessera_testkit::smtp::SmtpServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (lb, _servers) = cluster(
+        dir.path(),
+        &db.url,
+        &[
+            "--rate-limits",
+            "off",
+            "--smtp-url",
+            &smtp.url(),
+            "--email-from",
+            "Tessera <no-reply@tessera.test>",
+        ],
+    )
+    .await;
+    // 30 users, then a password reset for each, spread over the instances while all three
+    // senders are claiming from the one outbox.
+    let n = 30;
+    for i in 0..n {
+        assert_eq!(
+            sign_up_at(&lb.base, &format!("u{i}@x.test")).await.status(),
+            200
+        );
+    }
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let base = lb.base.clone();
+        requests.spawn(async move {
+            client()
+                .post(format!("{base}/api/auth/request-password-reset"))
+                .json(&json!({"email": format!("u{i}@x.test")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    for status in requests.join_all().await {
+        assert_eq!(status, 200);
+    }
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let count = |status: &'static str| {
+        sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM outbox WHERE status = $1").bind(status)
+    };
+    let started = Instant::now();
+    loop {
+        let (pending,) = count("pending").fetch_one(&mut conn).await.unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{pending} still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (sent,) = count("sent").fetch_one(&mut conn).await.unwrap();
+    let (total,) = sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM outbox")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let breakdown: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT status, last_error, count(*) FROM outbox GROUP BY status, last_error",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(sent, total, "every message sent: {breakdown:?}");
+    assert!(total >= n as i64, "at least the {n} resets: {total}");
+    // Late duplicates would arrive after the rows were marked: give them time to show.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = smtp.received();
+    assert_eq!(received.len() as i64, total, "each message once over SMTP");
+    let mut per_recipient = std::collections::HashMap::<String, usize>::new();
+    for m in &received {
+        *per_recipient.entry(m.to.join(",")).or_default() += 1;
+    }
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(DISTINCT recipient) FROM outbox")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(per_recipient.len() as i64, rows);
+    let resets = received
+        .iter()
+        .filter(|m| String::from_utf8_lossy(&m.data).contains("Subject: Reset your"))
+        .count();
+    assert_eq!(resets, n, "one reset message per request");
+    eprintln!("{total} messages queued through three instances, each sent once");
+}
