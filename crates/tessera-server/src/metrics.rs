@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Upper bounds of the latency histogram buckets, in seconds.
@@ -28,10 +28,8 @@ pub struct Metrics {
     sign_in_failure: AtomicU64,
     refresh_reuse: AtomicU64,
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
-    /// Rate-limit store (the database, with several instances) failures, and the last one
-    /// (unix ms, 0 for never).
+    /// Rate-limit store (the database, with several instances) failures.
     limit_store_errors: AtomicU64,
-    limit_store_failed_at: AtomicI64,
     /// Whether this process is listening for pushed changes (PostgreSQL), and how many it
     /// received.
     push_listening: AtomicBool,
@@ -40,9 +38,6 @@ pub struct Metrics {
     /// (message kind, outcome) → count.
     mail: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
-
-/// How long after a failure of the rate-limit store `/readyz` reports it.
-pub(crate) const LIMIT_STORE_DOWN_FOR_MS: i64 = 10_000;
 
 /// Values read at scrape time.
 #[derive(Debug, Default)]
@@ -128,17 +123,9 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// Records a failure of the shared rate-limit store at `now_ms`.
-    pub fn limit_store_failed(&self, now_ms: i64) {
+    /// Records a failure of the shared rate-limit store.
+    pub fn limit_store_failed(&self) {
         self.limit_store_errors.fetch_add(1, Ordering::Relaxed);
-        self.limit_store_failed_at.store(now_ms, Ordering::Relaxed);
-    }
-
-    /// Whether the shared rate-limit store failed within the last
-    /// [`LIMIT_STORE_DOWN_FOR_MS`].
-    pub fn limit_store_down(&self, now_ms: i64) -> bool {
-        let at = self.limit_store_failed_at.load(Ordering::Relaxed);
-        at != 0 && now_ms.saturating_sub(at) < LIMIT_STORE_DOWN_FOR_MS
     }
 
     /// Records whether changes are being pushed to this process (a listening connection is

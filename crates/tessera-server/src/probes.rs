@@ -1,7 +1,7 @@
 //! What operators and load balancers call: `/healthz` (the process is up), `/readyz` (the
-//! database answers, and the shared rate-limit store has not failed in the last ten seconds;
-//! the answer also says where the buckets are and whether changes are pushed), `/metrics`
-//! (Prometheus), and the middleware that counts every request.
+//! database answers — with several instances it is also the rate-limit store —; the answer
+//! says where the buckets are and whether changes are pushed), `/metrics` (Prometheus), and
+//! the middleware that counts every request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,6 @@ pub(crate) struct Sharing {
 struct ReadyState {
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
-    clock: Arc<dyn Clock>,
     sharing: Sharing,
 }
 
@@ -52,7 +51,6 @@ pub(crate) fn routes(
         .with_state(ReadyState {
             store: store.clone(),
             metrics: metrics.clone(),
-            clock: clock.clone(),
             sharing,
         })
         .merge(metrics_router.with_state(MetricsState {
@@ -84,7 +82,7 @@ fn probe_routes() -> openapi::Routes<ReadyState> {
         )
         .add(
             Operation::get("/readyz", "readyz", "Readiness: the database answers")
-                .describe("503 while the database does not answer, or for ten seconds after the shared rate-limit store failed. The answer says where rate-limit buckets are kept (`shared` in the database, `local` in this process) and whether changes other instances make are pushed to this one (`listening`) or only polled (`polling`).")
+                .describe("503 while the database does not answer (with PostgreSQL it also holds the shared rate-limit buckets). The answer says where rate-limit buckets are kept (`shared` in the database, `local` in this process) and whether changes other instances make are pushed to this one (`listening`) or only polled (`polling`).")
                 .tag("probes")
                 .auth(Auth::None)
                 .ok(200, "Ready", "Ready to serve")
@@ -192,7 +190,7 @@ async fn readyz(State(s): State<ReadyState>) -> Response {
         tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await,
         Ok(Ok(()))
     );
-    if !database || s.metrics.limit_store_down(s.clock.now_ms()) {
+    if !database {
         return ApiError::unavailable().into_response();
     }
     let push = match (s.sharing.several_instances, s.metrics.push_listening()) {

@@ -12,8 +12,8 @@
 //! request, `tessera_store::LimitStore`), so that every instance takes from the same bucket
 //! and a brute force spread over N instances gets the budget of one. If that store fails, the
 //! limited request is refused with 503 and `Retry-After` (fail closed: an attacker who can
-//! make the store fail gains nothing), counted in `tessera_rate_limit_store_errors_total`,
-//! and `/readyz` reports not ready for the next ten seconds.
+//! make the store fail gains nothing) and counted in `tessera_rate_limit_store_errors_total`;
+//! the store is the database, so `/readyz`'s check of the database is its check too.
 //!
 //! Lock-out: failed sign-ins are counted per (account, client IP) — each attempt takes from
 //! the bucket before the password is checked (so parallel guesses cannot slip past) and a
@@ -285,7 +285,7 @@ impl RateLimiter {
                 Err(e) => {
                     tracing::warn!(error = %e, rule = rule.name(), "rate-limit store failed: request refused");
                     if let Some(m) = &self.metrics {
-                        m.limit_store_failed(now);
+                        m.limit_store_failed();
                     }
                     return Err(ApiError::unavailable());
                 }
@@ -319,7 +319,7 @@ impl RateLimiter {
             {
                 tracing::warn!(error = %e, rule = rule.name(), "rate-limit store failed: refund lost");
                 if let Some(m) = &self.metrics {
-                    m.limit_store_failed(now);
+                    m.limit_store_failed();
                 }
             }
             return;
