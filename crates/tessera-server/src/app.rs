@@ -89,8 +89,7 @@ pub fn build_app(services: &Services) -> Router {
     )
 }
 
-/// Where the auth server's routes are nested.
-pub(crate) const AUTH_PREFIX: &str = "/api/auth";
+pub(crate) use crate::http::AUTH_PREFIX;
 
 /// The auth server's routes (relative to [`AUTH_PREFIX`]).
 fn auth_routes() -> openapi::Routes<AuthState> {

@@ -572,10 +572,6 @@ impl Settings {
                 "--app-name must be 1 to 64 printable characters".into(),
             ));
         }
-        if let Some(url) = &self.email.smtp_url {
-            crate::mail::transport::check_url(url).map_err(SettingsError::BadSetting)?;
-            crate::mail::sender_mailbox(self).map_err(SettingsError::BadSetting)?;
-        }
         if self.tokens.access_token_ttl < Duration::from_secs(10)
             || self.tokens.access_token_ttl > Duration::from_secs(24 * 3600)
         {

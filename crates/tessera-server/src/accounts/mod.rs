@@ -318,6 +318,7 @@ async fn verify_email(
             if !store.mark_email_verified(user_id, &row.email, now).await? {
                 return fail(ErrorCode::InvalidToken);
             }
+            state.sessions().forget_user(&row.user_id);
             tracing::info!(event = "email_verified", user_id = %row.user_id, "address verified");
         }
         Some(Purpose::ConfirmEmailChange) => {
@@ -350,6 +351,7 @@ async fn verify_email(
                 .await
             {
                 Ok(Some(user)) => {
+                    state.sessions().forget_user(&user.id);
                     tracing::info!(event = "email_changed", user_id = %row.user_id, "address changed");
                     user_out = json!(UserDto::from(&user));
                 }

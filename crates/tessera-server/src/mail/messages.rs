@@ -81,8 +81,8 @@ impl Kind {
             ),
             Kind::PasswordChanged => (
                 "Your {{app}} password was changed",
-                "Hello {{name}},\n\nThe password of your {{app}} account ({{email}}) was just changed, and every session was signed out. If this was not you, reset your password at once and tell us.\n",
-                "<p>Hello {{name}},</p><p>The password of your {{app}} account (<strong>{{email}}</strong>) was just changed, and every session was signed out. If this was not you, reset your password at once and tell us.</p>",
+                "Hello {{name}},\n\nThe password of your {{app}} account ({{email}}) was just changed, and the sessions signed in with the old password were ended. If this was not you, reset your password at once and tell us.\n",
+                "<p>Hello {{name}},</p><p>The password of your {{app}} account (<strong>{{email}}</strong>) was just changed, and the sessions signed in with the old password were ended. If this was not you, reset your password at once and tell us.</p>",
             ),
         };
         Template {

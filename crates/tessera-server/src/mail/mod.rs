@@ -70,14 +70,16 @@ pub(crate) fn sender_mailbox(settings: &Settings) -> Result<Mailbox, String> {
     }
     let origin = settings.base_origin();
     let authority = origin.split_once("://").map_or(origin.as_str(), |(_, a)| a);
+    // An IP address is no mail domain (lettre refuses address literals in envelopes):
+    // a server reached by IP sends as `localhost` unless `--email-from` says otherwise.
     let host = match authority.strip_prefix('[') {
-        Some(v6) => format!("[IPv6:{}]", v6.split(']').next().unwrap_or("")),
+        Some(_) => "localhost",
         None => {
             let host = authority.split(':').next().unwrap_or("");
-            if host.parse::<std::net::Ipv4Addr>().is_ok() {
-                format!("[{host}]")
+            if host.parse::<std::net::Ipv4Addr>().is_ok() || host.is_empty() {
+                "localhost"
             } else {
-                host.to_owned()
+                host
             }
         }
     };
@@ -176,5 +178,39 @@ impl Mailer {
         };
         self.enqueue(Kind::VerifyEmail, &user.email, Some(&user.id), &payload)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_for(base_url: &str, from: Option<&str>) -> Result<String, String> {
+        let mut s = Settings::new_dev(vec![7; 32]);
+        s.http.base_url = base_url.into();
+        s.email.email_from = from.map(str::to_owned);
+        sender_mailbox(&s).map(|m| m.to_string())
+    }
+
+    #[test]
+    fn the_sender_defaults_to_no_reply_at_the_base_url_host() {
+        assert_eq!(
+            from_for("https://auth.acme.example/x", None).as_deref(),
+            Ok("Tessera <no-reply@auth.acme.example>")
+        );
+        assert_eq!(
+            from_for("http://127.0.0.1:8080", None).as_deref(),
+            Ok("Tessera <no-reply@localhost>")
+        );
+        assert_eq!(
+            from_for("http://[::1]:8080", None).as_deref(),
+            Ok("Tessera <no-reply@localhost>")
+        );
+        assert_eq!(
+            from_for("http://x", Some("Acme <hi@acme.example>")).as_deref(),
+            Ok("Acme <hi@acme.example>")
+        );
+        assert!(from_for("http://x", Some("Acme\r\nBcc: x@y <hi@acme.example>")).is_err());
+        assert!(from_for("http://x", Some("not an address")).is_err());
     }
 }

@@ -13,7 +13,7 @@ use tessera_store::{EmailTokenPurpose, MailResult, MailRow, NewEmailToken, User}
 use super::messages::{Kind, Values};
 use super::transport::SendError;
 use super::{Mailer, Payload};
-use crate::app::AUTH_PREFIX;
+use crate::http::AUTH_PREFIX;
 
 /// How long a claim holds: longer than any SMTP exchange ([`super::transport::SMTP_TIMEOUT`])
 /// with room to record the outcome.

@@ -39,11 +39,6 @@ pub(crate) enum SendError {
     Transient(String),
 }
 
-/// Checks an `--smtp-url` without connecting.
-pub(crate) fn check_url(url: &str) -> Result<(), String> {
-    Transport::from_url(url).map(|_| ())
-}
-
 impl Transport {
     /// The transport an `--smtp-url` names.
     pub(crate) fn from_url(url: &str) -> Result<Self, String> {

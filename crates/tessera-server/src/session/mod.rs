@@ -214,6 +214,12 @@ impl Sessions {
         self.0.cache.forget_sessions(session_ids);
     }
 
+    /// Drops the cached lookups of a user's sessions after their user row changed (name,
+    /// address, verification), so no answer shows the old row.
+    pub(crate) fn forget_user(&self, user_id: &str) {
+        self.0.cache.forget_user(user_id);
+    }
+
     /// Drops a token's cached lookup after its row changed.
     pub(crate) fn forget_cached(&self, digest: &str) {
         self.0.cache.forget(digest);
