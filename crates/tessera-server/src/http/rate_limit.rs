@@ -592,10 +592,6 @@ mod tests {
             Some(http::StatusCode::SERVICE_UNAVAILABLE),
             "fail closed"
         );
-        assert!(metrics.limit_store_down(clock.now_ms()));
-        assert!(
-            !metrics.limit_store_down(clock.now_ms() + crate::metrics::LIMIT_STORE_DOWN_FOR_MS)
-        );
         assert!(
             metrics
                 .render(&crate::metrics::Gauges::default())
