@@ -409,9 +409,15 @@ async fn a_sign_out_on_one_instance_stops_the_access_token_on_the_others_within_
         ms(percentile(&after_answer, 50.0)),
         ms(percentile(&after_answer, 99.0)),
     );
-    // The fallback poll runs once a second: a median far below it is the push at work.
-    assert!(p50 < Duration::from_millis(100), "p50 {p50:?}");
-    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+    // The push window: from the sign-out's answer (the session ended) to the refusal on
+    // another instance. The fallback poll runs once a second; these are the push at work.
+    let (a50, a99) = (
+        percentile(&after_answer, 50.0),
+        percentile(&after_answer, 99.0),
+    );
+    assert!(a50 < Duration::from_millis(100), "p50 {a50:?}");
+    assert!(a99 < Duration::from_millis(100), "p99 {a99:?}");
+    assert!(p50 < Duration::from_millis(500), "p50 from sending {p50:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
