@@ -4,8 +4,9 @@
 #   e2e/browser/run.sh                 build target/debug/tessera, then run every test
 #   e2e/browser/run.sh tests/x.test.js run some test files only
 #
-# Installs what it needs when missing: Debian's Chromium (apt) and playwright-core (npm ci;
-# playwright-core never downloads a browser). Environment:
+# Installs what it needs when missing: Debian's Chromium (apt) and the npm packages (npm ci:
+# playwright-core, which never downloads a browser; smtp-server and mailparser for the
+# email tests' SMTP sink). Environment:
 #   TESSERA_BIN     binary under test (default: target/debug/tessera, built here)
 #   CHROMIUM_BIN    browser (default: /usr/bin/chromium)
 #   CARGO_TARGET_DIR is honoured when building the default binary.
@@ -24,8 +25,8 @@ if [[ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
-if [[ ! -d node_modules/playwright-core ]]; then
-  echo "== installing playwright-core (npm)"
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "== installing playwright-core, smtp-server, mailparser (npm)"
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
   if [[ -f package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error

@@ -52,8 +52,12 @@ pub fn build_app(services: &Services) -> Router {
         router = router.merge(tasks_routes);
         ops.extend(tasks_ops);
     }
-    if services.auth.is_some() {
-        router = router.merge(ui::router());
+    if let Some(auth) = &services.auth {
+        // The UI offers verification, reset and change of address only when mail goes out.
+        let options = ui::UiOptions {
+            email: auth.mailer().enabled(),
+        };
+        router = router.merge(ui::router(options));
     }
     let (probe_router, probe_ops) = probes::routes(
         services.store.clone(),

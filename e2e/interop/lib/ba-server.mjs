@@ -6,6 +6,14 @@
 // It prints one JSON line {"baseURL": ...} once it listens. NODE_ENV=test switches off
 // Better Auth's rate limiter and origin checks (read once, at import), which would
 // otherwise get in the way of a test driving it from Node.
+//
+// With BA_SMTP_PORT set, it sends mail (nodemailer, plain SMTP to 127.0.0.1:<port>) the way
+// Tessera does with --smtp-url: email verification (sendOnSignIn), password reset (sessions
+// revoked on reset, as Tessera always does) and change of address confirmed with the old
+// address (user.changeEmail.sendChangeEmailConfirmation). Origin checks are then switched
+// back on (advanced.disableOriginCheck: false), so callbackURL and redirectTo are checked
+// against the trusted origins as in production. BA_REQUIRE_EMAIL_VERIFICATION=1 turns on
+// emailAndPassword.requireEmailVerification.
 
 import http from 'node:http';
 
@@ -13,6 +21,7 @@ import { betterAuth } from 'better-auth';
 import { memoryAdapter } from 'better-auth/adapters/memory';
 import { toNodeHandler } from 'better-auth/node';
 import { bearer, jwt } from 'better-auth/plugins';
+import nodemailer from 'nodemailer';
 
 const port = Number(process.argv[2] || 0);
 
@@ -27,7 +36,42 @@ const auth = betterAuth({
   emailAndPassword: { enabled: true },
   plugins: [jwt(), bearer()],
   logger: { disabled: true },
+  ...emailOptions(),
 });
+
+/** The email configuration, when BA_SMTP_PORT names the SMTP server to send to. */
+function emailOptions() {
+  const smtpPort = Number(process.env.BA_SMTP_PORT || 0);
+  if (!smtpPort) return {};
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+  const send = (to, subject, url) =>
+    transport.sendMail({
+      from: 'Better Auth <no-reply@127.0.0.1>',
+      to,
+      subject,
+      text: `${subject}: ${url}\n`,
+      html: `<p><a href="${url}">${subject}</a></p>`,
+    });
+  return {
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification: process.env.BA_REQUIRE_EMAIL_VERIFICATION === '1',
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: ({ user, url }) => send(user.email, 'Reset your password', url),
+    },
+    emailVerification: {
+      sendOnSignIn: true,
+      sendVerificationEmail: ({ user, url }) => send(user.email, 'Verify your email address', url),
+    },
+    user: {
+      changeEmail: {
+        enabled: true,
+        sendChangeEmailConfirmation: ({ user, url }) => send(user.email, 'Approve the change of your email address', url),
+      },
+    },
+    advanced: { disableOriginCheck: false },
+  };
+}
 
 server.on('request', toNodeHandler(auth));
 process.stdout.write(`${JSON.stringify({ baseURL })}\n`);

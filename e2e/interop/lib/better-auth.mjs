@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ba-server.mjs');
 
-/** Returns { baseURL, stop }. */
-export async function startBetterAuth({ timeoutMs = 20000 } = {}) {
+/** Returns { baseURL, stop }. `env` adds variables (BA_SMTP_PORT…, see ba-server.mjs). */
+export async function startBetterAuth({ timeoutMs = 20000, env = {} } = {}) {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, NODE_ENV: 'test' },
+    env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];

@@ -1,8 +1,9 @@
 //! The web UI: static HTML, CSS and JavaScript modules embedded in the binary, served at `/`.
 //!
 //! There is no build step: the files under `crates/tessera-server/ui/` are what the browser
-//! runs. The page routes (`/`, `/sign-in`, `/sign-up`, `/tasks`, `/sessions`) all answer
-//! the same `index.html`; the client-side router in `ui/js/main.js` picks the view. Nothing
+//! runs. The page routes ([`PAGES`]: sign-in and sign-up, the tasks, sessions and account
+//! pages, and the pages emailed links land on) all answer the same `index.html`; the
+//! client-side router in `ui/js/main.js` picks the view. Nothing
 //! here matches `/api/*`, `/healthz`, `/readyz` or `/metrics`, and unknown paths fall
 //! through to the application's JSON 404.
 //!
@@ -27,13 +28,36 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use crate::http::ApiError;
 
 /// The paths that answer `index.html`; the client-side router knows the same list.
-pub(crate) const PAGES: &[&str] = &["/", "/sign-in", "/sign-up", "/tasks", "/sessions"];
+pub(crate) const PAGES: &[&str] = &[
+    "/",
+    "/sign-in",
+    "/sign-up",
+    "/forgot-password",
+    "/reset-password",
+    "/verify-email",
+    "/tasks",
+    "/sessions",
+    "/account",
+];
 
 /// Where versioned assets are served.
 const ASSET_PREFIX: &str = "/assets";
 
 /// Placeholder in `index.html` replaced by `/assets/<version>`.
 const ASSET_BASE_MARK: &str = "__ASSET_BASE__";
+
+/// Placeholder in `index.html` replaced by `on` or `off`: whether this server sends mail.
+/// The UI shows the "verify your address" banner, the change of address and the reset
+/// pages' promises only when it does.
+const EMAIL_MARK: &str = "__EMAIL__";
+
+/// What the UI needs to know about the server's configuration. It ends up in `index.html`
+/// (a `<meta>`), so nothing secret belongs here.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UiOptions {
+    /// Mail is configured (`--smtp-url`): verification, reset and change of address work.
+    pub(crate) email: bool,
+}
 
 /// The policy of every UI response. `require-trusted-types-for` makes the browser refuse
 /// string-to-DOM sinks such as `innerHTML`; the UI builds its DOM with `createElement`.
@@ -77,6 +101,13 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/auth.js", JS),
     asset!("js/views/tasks.js", JS),
     asset!("js/views/sessions.js", JS),
+    asset!("js/views/account.js", JS),
+    asset!("js/views/account/section.js", JS),
+    asset!("js/views/account/profile.js", JS),
+    asset!("js/views/account/email.js", JS),
+    asset!("js/views/account/password.js", JS),
+    asset!("js/views/recovery.js", JS),
+    asset!("js/views/verify.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/index.html"));
@@ -106,12 +137,21 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     short_digest(&parts)
 });
 
-/// `index.html` with the asset base filled in, and its ETag.
-static INDEX: LazyLock<(String, HeaderValue)> = LazyLock::new(|| {
-    let html = INDEX_TEMPLATE.replace(ASSET_BASE_MARK, &format!("{ASSET_PREFIX}/{}", *VERSION));
-    let etag = etag_for(html.as_bytes());
-    (html, etag)
-});
+/// `index.html` with the asset base and the options filled in, and its ETag.
+fn index_html(options: UiOptions) -> (&'static str, HeaderValue) {
+    /// The two variants (mail off, mail on), built once.
+    static VARIANTS: LazyLock<[(String, HeaderValue); 2]> = LazyLock::new(|| {
+        [false, true].map(|email| {
+            let html = INDEX_TEMPLATE
+                .replace(ASSET_BASE_MARK, &format!("{ASSET_PREFIX}/{}", *VERSION))
+                .replace(EMAIL_MARK, if email { "on" } else { "off" });
+            let etag = etag_for(html.as_bytes());
+            (html, etag)
+        })
+    });
+    let (html, etag) = &VARIANTS[usize::from(options.email)];
+    (html.as_str(), etag.clone())
+}
 
 /// ETags of the assets, in the order of [`ASSETS`].
 static ASSET_ETAGS: LazyLock<Vec<HeaderValue>> =
@@ -123,10 +163,10 @@ fn etag_for(body: &[u8]) -> HeaderValue {
 }
 
 /// Routes of the web UI.
-pub(crate) fn router() -> Router {
+pub(crate) fn router(options: UiOptions) -> Router {
     let mut router = Router::new();
     for page in PAGES {
-        router = router.route(page, get(index));
+        router = router.route(page, get(move |request: HeaderMap| index(request, options)));
     }
     router.route(&format!("{ASSET_PREFIX}/{{version}}/{{*path}}"), get(asset))
 }
@@ -191,13 +231,13 @@ fn respond(
     (h, body).into_response()
 }
 
-async fn index(request: HeaderMap) -> Response {
-    let (html, etag) = &*INDEX;
+async fn index(request: HeaderMap, options: UiOptions) -> Response {
+    let (html, etag) = index_html(options);
     respond(
         &request,
         html.as_bytes(),
         "text/html; charset=utf-8",
-        etag,
+        &etag,
         "no-cache",
     )
 }
@@ -230,7 +270,7 @@ mod tests {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = router()
+        let res = router(UiOptions::default())
             .oneshot(req.body(Body::empty()).unwrap_or_default())
             .await
             .unwrap_or_else(|e| match e {});
@@ -262,6 +302,31 @@ mod tests {
             assert!(body.contains(&format!("/assets/{}/js/main.js", *VERSION)));
             assert!(!body.contains(ASSET_BASE_MARK));
         }
+    }
+
+    #[tokio::test]
+    async fn the_page_says_whether_the_server_sends_mail_and_each_variant_has_its_etag() {
+        let mut etags = Vec::new();
+        for (email, want) in [(false, "off"), (true, "on")] {
+            let res = router(UiOptions { email })
+                .oneshot(
+                    Request::get("/account")
+                        .body(Body::empty())
+                        .unwrap_or_default(),
+                )
+                .await
+                .unwrap_or_else(|e| match e {});
+            assert_eq!(res.status(), StatusCode::OK);
+            etags.push(header(res.headers(), "etag").to_owned());
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            let body = String::from_utf8_lossy(&body);
+            let meta = format!("<meta name=\"tessera-email\" content=\"{want}\">");
+            assert!(body.contains(&meta), "{body}");
+            assert!(!body.contains(EMAIL_MARK));
+        }
+        assert_ne!(etags[0], etags[1]);
     }
 
     #[tokio::test]

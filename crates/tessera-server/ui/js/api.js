@@ -6,6 +6,10 @@ import * as token from './token.js';
 
 export { ApiError };
 
+/** The UI pages emailed links lead to (the server's defaults are the same pages). */
+export const VERIFY_EMAIL_PAGE = '/verify-email';
+export const RESET_PASSWORD_PAGE = '/reset-password';
+
 /** True for the error thrown once the session is over (the app has already moved on). */
 export function isSessionEnded(e) {
   return e instanceof ApiError && e.code === 'SESSION_ENDED';
@@ -41,13 +45,17 @@ export async function signIn({ email, password }) {
   return data.user;
 }
 
-/** Creates an account and signs in; resolves to the user. */
+/**
+ * Creates an account; resolves to `{ user, signedIn }`. `signedIn` is false when the server
+ * does not sign in at sign-up (`--require-email-verification`, or the `generic` sign-up
+ * answer): it answers `token: null` and sets no cookie.
+ */
 export async function signUp({ name, email, password }) {
   token.clear();
   const { data } = await send('POST', '/api/auth/sign-up/email', {
     body: { name, email, password },
   });
-  return data.user;
+  return { user: data.user, signedIn: typeof data.token === 'string' && data.token !== '' };
 }
 
 /** Ends this session (the server also stops its access tokens). */
@@ -69,6 +77,56 @@ export function revokeSession(handle) {
 /** Ends every session but this one. */
 export function revokeOtherSessions() {
   return withSession('POST', '/api/auth/revoke-other-sessions', {});
+}
+
+// --- Account -------------------------------------------------------------------------
+
+/** Changes the display name. */
+export function updateUser({ name }) {
+  return withSession('POST', '/api/auth/update-user', { name });
+}
+
+/**
+ * Changes the password. With `revokeOtherSessions` every other session ends (and this one
+ * gets a new session token, in a new cookie).
+ */
+export async function changePassword({ currentPassword, newPassword, revokeOtherSessions }) {
+  const data = await withSession('POST', '/api/auth/change-password', {
+    currentPassword,
+    newPassword,
+    revokeOtherSessions,
+  });
+  // The old session's access tokens may have stopped: take a fresh one on next use.
+  if (revokeOtherSessions) token.clear();
+  return data;
+}
+
+/**
+ * Asks to move the account to `newEmail`. `password` re-checks who is asking (a Tessera
+ * extension of Better Auth's body). The links in the mails lead to `callbackURL`.
+ */
+export function changeEmail({ newEmail, password, callbackURL }) {
+  return withSession('POST', '/api/auth/change-email', { newEmail, password, callbackURL });
+}
+
+// --- Email links -----------------------------------------------------------------------
+
+/** Sends (again) the link that verifies `email`; the link leads back to `callbackURL`. */
+export async function sendVerificationEmail({ email, callbackURL = VERIFY_EMAIL_PAGE }) {
+  await send('POST', '/api/auth/send-verification-email', { body: { email, callbackURL } });
+}
+
+/** Mails a reset link to `email` if it has an account (the answer is the same either way). */
+export async function requestPasswordReset({ email }) {
+  await send('POST', '/api/auth/request-password-reset', {
+    body: { email, redirectTo: `${location.origin}${RESET_PASSWORD_PAGE}` },
+  });
+}
+
+/** Sets a new password with the token of a reset link. Every session of the user ends. */
+export async function resetPassword({ newPassword, token: resetToken }) {
+  await send('POST', '/api/auth/reset-password', { body: { newPassword, token: resetToken } });
+  token.clear();
 }
 
 // --- Tasks API -------------------------------------------------------------------------

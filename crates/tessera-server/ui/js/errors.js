@@ -1,7 +1,9 @@
 // Turns API errors into plain language, and says which field each one belongs to.
 //
-// explain(error) → { field, text, link?, retryAfter? }: `field` names the form field the
-// message goes under (null: the whole form), `link` an optional { href, label } to offer.
+// explain(error) → { field, text, link?, retryAfter?, kind? }: `field` names the form field the
+// message goes under (null: the whole form), `link` an optional { href, label } to offer,
+// `kind` 'warning' or 'success' when the answer is not really a failure (an unverified
+// address, an address already verified).
 
 import { ApiError } from './http.js';
 
@@ -23,7 +25,13 @@ function validation(message) {
       if (control) return { field, text: 'Your name has characters that are not allowed.' };
       return { field, text: 'Enter your name.' };
     case 'password':
+    case 'currentPassword':
       return { field, text: 'Enter your password.' };
+    case 'newPassword':
+      if (tooLong) return { field, text: 'Use at most 128 characters.' };
+      return { field, text: 'Enter a new password of at least 8 characters.' };
+    case 'newEmail':
+      return { field, text: VALID_EMAIL };
     case 'title':
       if (tooLong) return { field, text: 'Keep the title to 200 characters or fewer.' };
       if (control) return { field, text: 'The title has characters that are not allowed.' };
@@ -59,6 +67,49 @@ export function explain(error) {
       return { field: 'password', text: 'Use at most 128 characters.' };
     case 'INVALID_PASSWORD':
       return { field: 'password', text: 'That password isn’t right.' };
+    case 'PASSWORD_COMPROMISED':
+      return {
+        field: 'password',
+        text: 'This password has appeared in a known data breach. Choose a different one.',
+      };
+    case 'CREDENTIAL_ACCOUNT_NOT_FOUND':
+      return { field: null, text: 'Your account has no password to change.' };
+    // --- email: verification, password reset, change of address ------------------------
+    case 'EMAIL_NOT_VERIFIED':
+      return {
+        field: null,
+        kind: 'warning',
+        text: 'Verify your email address before you sign in. We’ve sent you a new link: open it, then sign in here.',
+      };
+    case 'EMAIL_ALREADY_VERIFIED':
+      return { field: null, kind: 'success', text: 'Your email address is already verified.' };
+    case 'EMAIL_MISMATCH':
+      return { field: null, text: 'That isn’t the address of the account you’re signed in to.' };
+    case 'VERIFICATION_EMAIL_NOT_ENABLED':
+      return { field: null, text: 'This server doesn’t send email, so addresses can’t be verified. Ask its administrator.' };
+    case 'RESET_PASSWORD_DISABLED':
+      return {
+        field: null,
+        text: 'This server doesn’t send email, so passwords can’t be reset by email. Ask its administrator.',
+      };
+    case 'CHANGE_EMAIL_DISABLED':
+      return { field: null, text: 'Changing your email address isn’t available on this server.' };
+    case 'EMAIL_CAN_NOT_BE_UPDATED':
+    case 'EMAIL_IS_THE_SAME':
+      return { field: 'email', text: 'Enter an address other than your current one.' };
+    case 'TOKEN_EXPIRED':
+      return { field: null, text: 'This link has expired. Ask for a new one.' };
+    case 'INVALID_TOKEN':
+      return { field: null, text: 'This link is not valid: it may have been used already, or replaced by a newer one.' };
+    case 'USER_NOT_FOUND':
+    case 'INVALID_USER':
+      return { field: null, text: 'The account this link was for no longer exists.' };
+    case 'SESSION_NOT_FRESH':
+    case 'SESSION_EXPIRED':
+      return { field: null, text: 'For your security, enter your password (or sign in again) to make this change.' };
+    case 'INVALID_CALLBACK_URL':
+    case 'INVALID_REDIRECT_URL':
+      return { field: null, text: 'The server refused the address of this page. Open Tessera from its usual address and try again.' };
     case 'VALIDATION_ERROR':
       return validation(error.message);
     case 'INVALID_ORIGIN':

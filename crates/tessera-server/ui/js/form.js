@@ -78,8 +78,13 @@ export function formAlert() {
   return {
     el,
     show(...content) {
+      this.note('error', ...content);
+    },
+    /** A message that is not a failure: `kind` 'warning' or 'success' (or 'error'). */
+    note(kind, ...content) {
       stop();
-      replace(el, icon('alert', 'icon-sm'), h('span', null, content));
+      el.setAttribute('class', kind === 'error' ? 'form-alert' : `form-alert form-alert-${kind}`);
+      replace(el, icon(kind === 'success' ? 'check' : kind === 'warning' ? 'mail' : 'alert', 'icon-sm'), h('span', null, content));
       el.hidden = false;
     },
     /** "Too many attempts, try again in N seconds", counting down; `onDone` when it reaches 0. */
@@ -131,4 +136,17 @@ export function busyButton({ label, busyLabel, className = 'btn btn-primary', ty
 /** A notice banner (info, success, warning). */
 export function notice({ kind = 'info', text }) {
   return h('div', { class: `notice notice-${kind}`, role: 'status' }, text);
+}
+
+/** A checkbox with its label after it. Returns { wrap, control }. */
+export function checkbox({ id, label, checked = false, hint }) {
+  const hintId = hint ? `${id}-hint` : null;
+  const control = h('input', { id, name: id, type: 'checkbox', class: 'checkbox', checked, 'aria-describedby': hintId });
+  const wrap = h(
+    'div',
+    { class: 'field field-check' },
+    h('div', { class: 'check-row' }, control, h('label', { for: id, class: 'check-label' }, label)),
+    hint && h('p', { id: hintId, class: 'hint' }, hint),
+  );
+  return { wrap, control };
 }

@@ -1,36 +1,92 @@
 // Starts the app: reads the session, routes between pages (History API), draws the
-// navigation bar, and moves the user to sign-in whenever the session ends.
+// navigation bar and the "verify your address" banner, and moves the user to sign-in
+// whenever the session ends.
 
 import { h, replace } from './dom.js';
 import * as api from './api.js';
 import { explain } from './errors.js';
 import { icon } from './icons.js';
-import { onSessionEnded } from './token.js';
+import { clear as clearToken, onSessionEnded } from './token.js';
+import { accountView } from './views/account.js';
 import { authView } from './views/auth.js';
+import { forgotPasswordView, resetPasswordView } from './views/recovery.js';
 import { sessionsView } from './views/sessions.js';
 import { tasksView } from './views/tasks.js';
+import { verificationBanner, verifyEmailView } from './views/verify.js';
 
-/** Pages; the server answers index.html for the same paths. */
+/**
+ * Pages; the server answers index.html for the same paths (ui/mod.rs PAGES). `guest`: only
+ * signed out, `signedIn`: only signed in, neither: both (the pages emailed links lead to).
+ */
 const ROUTES = {
   '/sign-in': { title: 'Sign in', guest: true, view: (app) => authView(app, 'sign-in') },
   '/sign-up': { title: 'Create your account', guest: true, view: (app) => authView(app, 'sign-up') },
+  '/forgot-password': { title: 'Reset your password', view: (app) => forgotPasswordView(app) },
+  '/reset-password': { title: 'Choose a new password', view: (app) => resetPasswordView(app) },
+  '/verify-email': { title: 'Verify your email', view: (app) => verifyEmailView(app) },
   '/tasks': { title: 'Tasks', signedIn: true, view: (app) => tasksView(app) },
   '/sessions': { title: 'Sessions', signedIn: true, view: (app) => sessionsView(app) },
+  '/account': { title: 'Account', signedIn: true, view: (app) => accountView(app) },
 };
+
+/**
+ * The query of the pages emailed links land on (`?token=…`, `?error=…`), taken out of the
+ * address bar before anything else runs: the reset token must not stay in the history, in
+ * a bookmark or on screen. The views read it once from `app.takeLanding()`.
+ */
+const LANDING_PAGES = ['/reset-password', '/verify-email'];
+let landing = null;
+if (LANDING_PAGES.includes(location.pathname) && location.search) {
+  landing = { path: location.pathname, params: new URLSearchParams(location.search) };
+  history.replaceState(null, '', location.pathname);
+}
+
+/** Whether this server sends email (index.html says; see ui/mod.rs). */
+const EMAIL_ENABLED = document.querySelector('meta[name="tessera-email"]')?.content === 'on';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const toasts = document.getElementById('toasts');
 
 let current = null; // { dispose } of the page on screen
+let currentPath = null;
 let pendingNotice = null;
+/** Above every signed-in page while the address is unverified. */
+const bannerSlot = h('div', { class: 'banner-slot' });
+let banner = null;
 
 /** What views get: the user and a few app-wide actions. */
 const app = {
   user: null,
   prefillEmail: null,
+  /** True when the server can send mail (verification, reset, change of address). */
+  emailEnabled: EMAIL_ENABLED,
   navigate,
   toast,
+  /** The query the current landing page was opened with (once), or empty. */
+  takeLanding() {
+    const mine = landing && landing.path === location.pathname ? landing.params : new URLSearchParams();
+    landing = null;
+    return mine;
+  },
+  /** Reads the session again (after a change of name, address or verification). */
+  async refreshUser() {
+    const user = (await api.getSession())?.user ?? null;
+    if (!user && app.user) {
+      onEnded();
+      return null;
+    }
+    app.user = user;
+    drawNav(currentPath);
+    drawBanner();
+    return user;
+  },
+  /** The session is over by the user's own doing (a password reset): go to sign-in. */
+  signedOut(notice) {
+    app.user = null;
+    clearToken();
+    navigate('/sign-in', { replace: true, notice });
+  },
   /** A one-shot message for the next page (e.g. "You've signed out."). */
   takeNotice() {
     const n = pendingNotice;
@@ -66,10 +122,12 @@ function render({ focus }) {
   }
   const page = ROUTES[path];
   current?.dispose?.();
+  currentPath = path;
   document.title = `${page.title} · Tessera`;
   drawNav(path);
+  drawBanner();
   current = page.view(app);
-  replace(main, current.node);
+  replace(main, bannerSlot, current.node);
   if (focus) main.querySelector('h1')?.focus();
 }
 
@@ -91,7 +149,13 @@ function drawNav(path) {
   );
   replace(
     nav,
-    h('div', { class: 'nav-links' }, link('/tasks', 'Tasks', 'list'), link('/sessions', 'Sessions', 'shield')),
+    h(
+      'div',
+      { class: 'nav-links' },
+      link('/tasks', 'Tasks', 'list'),
+      link('/sessions', 'Sessions', 'shield'),
+      link('/account', 'Account', 'user'),
+    ),
     h(
       'div',
       { class: 'nav-user' },
@@ -101,6 +165,21 @@ function drawNav(path) {
     ),
   );
   nav.hidden = false;
+}
+
+/** The unverified-address banner: on every page but the landing of the link itself. */
+function drawBanner() {
+  const show = Boolean(app.user) && app.user.emailVerified === false && app.emailEnabled && currentPath !== '/verify-email';
+  if (!show) {
+    banner?.dispose();
+    banner = null;
+    bannerSlot.replaceChildren();
+    return;
+  }
+  if (banner?.email === app.user.email) return;
+  banner?.dispose();
+  banner = verificationBanner(app);
+  replace(bannerSlot, banner.node);
 }
 
 async function onSignOut(event) {
@@ -117,14 +196,16 @@ async function onSignOut(event) {
   navigate('/sign-in', { notice: { kind: 'success', text: 'You’ve signed out.' } });
 }
 
-onSessionEnded(() => {
+function onEnded() {
   if (!app.user) return;
   app.user = null;
   navigate('/sign-in', {
     replace: true,
     notice: { kind: 'warning', text: 'Your session has ended. Sign in again to continue.' },
   });
-});
+}
+
+onSessionEnded(onEnded);
 
 /** A short message at the bottom of the screen, read out by screen readers. */
 function toast(text, kind = 'info') {

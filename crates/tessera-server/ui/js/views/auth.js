@@ -1,9 +1,10 @@
 // Sign-in and sign-up pages.
 
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
 import * as api from '../api.js';
 import { explain, VALID_EMAIL } from '../errors.js';
 import { busyButton, field, formAlert, notice } from '../form.js';
+import { icon } from '../icons.js';
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -72,14 +73,51 @@ export function authView(app, mode) {
     submit.set(true);
     try {
       const body = { email: values.email.trim(), password: values.password };
-      const user = signingUp
-        ? await api.signUp({ ...body, name: values.name.trim() })
-        : await api.signIn(body);
+      if (signingUp) {
+        const { user, signedIn } = await api.signUp({ ...body, name: values.name.trim() });
+        if (!signedIn) {
+          submit.set(false);
+          accountCreated(body.email);
+          return;
+        }
+        app.prefillEmail = null;
+        app.signedIn(user);
+        return;
+      }
+      const user = await api.signIn(body);
       app.prefillEmail = null;
       app.signedIn(user);
     } catch (e) {
       submit.set(false);
       showError(e, values);
+    }
+  }
+
+  /**
+   * Sign-up that did not sign in: the server wants the address verified first (or answers
+   * every sign-up alike). Say what happens next instead of showing the form again.
+   */
+  function accountCreated(email) {
+    app.prefillEmail = email;
+    const title = node.querySelector('h1');
+    const card = node.querySelector('.auth-card');
+    if (app.emailEnabled) {
+      title.textContent = 'Check your inbox';
+      replace(
+        card,
+        h('div', { class: 'auth-head' }, title),
+        h('div', { class: 'landing-icon landing-info', 'aria-hidden': 'true' }, icon('mail')),
+        h(
+          'div',
+          { class: 'landing-body', role: 'status' },
+          h('p', null, 'We’ve sent a link to ', h('strong', { class: 'user-text' }, email), '. Open it to verify your address, then sign in.'),
+          h('p', { class: 'muted' }, 'Nothing arrived? Check your spam folder. Signing in sends a new link.'),
+        ),
+        h('a', { href: '/sign-in', class: 'btn btn-primary btn-block', 'data-link': true }, 'Go to sign in'),
+      );
+      title.focus();
+    } else {
+      app.navigate('/sign-in', { notice: { kind: 'success', text: 'Your account is ready. Sign in to continue.' } });
     }
   }
 
@@ -93,6 +131,8 @@ export function authView(app, mode) {
       target.setError(why.text, ...extra);
       target.control.focus();
       if (why.field === 'password') target.control.select();
+    } else if (why.kind) {
+      alert.note(why.kind, why.text);
     } else if (why.retryAfter) {
       submit.el.disabled = true;
       alert.countdown(why.retryAfter, () => {
@@ -109,6 +149,16 @@ export function authView(app, mode) {
     alert.el,
     Object.values(fields).map((f) => f.wrap),
     submit.el,
+    !signingUp &&
+      h(
+        'p',
+        { class: 'form-aside' },
+        h(
+          'a',
+          { href: '/forgot-password', 'data-link': true, onclick: () => (app.prefillEmail = fields.email.value.trim() || null) },
+          'Forgot your password?',
+        ),
+      ),
   );
 
   const pending = app.takeNotice();
