@@ -66,6 +66,14 @@ pub fn build_app(services: &Services) -> Router {
         services.metrics.clone(),
         services.clock.clone(),
         services.auth.as_ref().map(|a| a.passwords().stats()),
+        probes::Sharing {
+            rate_limits: services.auth.as_ref().map(|a| a.limiter().kind()),
+            several_instances: services
+                .settings
+                .database
+                .database_url
+                .shared_by_instances(),
+        },
     );
     router = router.merge(probe_router);
     ops.extend(probe_ops);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Upper bounds of the latency histogram buckets, in seconds.
@@ -28,6 +28,13 @@ pub struct Metrics {
     sign_in_failure: AtomicU64,
     refresh_reuse: AtomicU64,
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
+    /// Rate-limit store (the database, with several instances) failures.
+    limit_store_errors: AtomicU64,
+    /// Whether this process is listening for pushed changes (PostgreSQL), and how many it
+    /// received.
+    push_listening: AtomicBool,
+    push_received: AtomicU64,
+    push_lost: AtomicU64,
     /// (message kind, outcome) → count.
     mail: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
@@ -116,6 +123,29 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// Records a failure of the shared rate-limit store.
+    pub fn limit_store_failed(&self) {
+        self.limit_store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records whether changes are being pushed to this process (a listening connection is
+    /// up); a change from listening to not counts as a lost connection.
+    pub fn set_push_listening(&self, listening: bool) {
+        if self.push_listening.swap(listening, Ordering::Relaxed) && !listening {
+            self.push_lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether changes are being pushed to this process.
+    pub fn push_listening(&self) -> bool {
+        self.push_listening.load(Ordering::Relaxed)
+    }
+
+    /// Records one pushed change.
+    pub fn push_received(&self) {
+        self.push_received.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
@@ -196,6 +226,30 @@ impl Metrics {
         {
             let _ = writeln!(out, "tessera_rate_limited_total{{rule=\"{rule}\"}} {n}");
         }
+        out.push_str("# HELP tessera_rate_limit_store_errors_total Failures of the shared rate-limit store (each refused its request with 503).\n# TYPE tessera_rate_limit_store_errors_total counter\n");
+        let _ = writeln!(
+            out,
+            "tessera_rate_limit_store_errors_total {}",
+            self.limit_store_errors.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tessera_push_listening Whether ended sessions and key changes are pushed to this process (1) or only polled (0).\n# TYPE tessera_push_listening gauge\n");
+        let _ = writeln!(
+            out,
+            "tessera_push_listening {}",
+            u8::from(self.push_listening.load(Ordering::Relaxed))
+        );
+        out.push_str("# HELP tessera_push_received_total Changes pushed to this process.\n# TYPE tessera_push_received_total counter\n");
+        let _ = writeln!(
+            out,
+            "tessera_push_received_total {}",
+            self.push_received.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP tessera_push_lost_total Listening connections lost (changes polled until it is back).\n# TYPE tessera_push_lost_total counter\n");
+        let _ = writeln!(
+            out,
+            "tessera_push_lost_total {}",
+            self.push_lost.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP tessera_mail_total Outbox send attempts by message kind and outcome.\n# TYPE tessera_mail_total counter\n");
         for ((kind, outcome), n) in self
             .mail

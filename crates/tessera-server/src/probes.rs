@@ -1,5 +1,7 @@
 //! What operators and load balancers call: `/healthz` (the process is up), `/readyz` (the
-//! database answers), `/metrics` (Prometheus), and the middleware that counts every request.
+//! database answers — with several instances it is also the rate-limit store —; the answer
+//! says where the buckets are and whether changes are pushed), `/metrics` (Prometheus), and
+//! the middleware that counts every request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,23 @@ use crate::metrics::{self, Metrics};
 use crate::openapi;
 use crate::password::HashStats;
 
+/// What `/readyz` reports about state shared between instances.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sharing {
+    /// Where the rate-limit buckets are (`"shared"`, `"local"`), when this process limits.
+    pub(crate) rate_limits: Option<&'static str>,
+    /// Whether the database may be shared by several instances (changes are pushed).
+    pub(crate) several_instances: bool,
+}
+
+/// What `/readyz` reads.
+#[derive(Clone)]
+struct ReadyState {
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    sharing: Sharing,
+}
+
 /// The probes' router (with its state) and their documentation; `hashing` is the auth
 /// server's hashing queue, when this process runs one.
 pub(crate) fn routes(
@@ -23,12 +42,17 @@ pub(crate) fn routes(
     metrics: Arc<Metrics>,
     clock: Arc<dyn Clock>,
     hashing: Option<Arc<HashStats>>,
+    sharing: Sharing,
 ) -> (Router, Vec<openapi::Operation>) {
     let (probes, mut ops) = probe_routes().into_parts("");
     let (metrics_router, metrics_ops) = metrics_routes().into_parts("");
     ops.extend(metrics_ops);
     let router = probes
-        .with_state(store.clone())
+        .with_state(ReadyState {
+            store: store.clone(),
+            metrics: metrics.clone(),
+            sharing,
+        })
         .merge(metrics_router.with_state(MetricsState {
             metrics,
             store,
@@ -46,7 +70,7 @@ pub(crate) fn operations() -> Vec<openapi::Operation> {
 }
 
 /// `/healthz` and `/readyz`.
-fn probe_routes() -> openapi::Routes<Arc<dyn Store>> {
+fn probe_routes() -> openapi::Routes<ReadyState> {
     use openapi::{Auth, Operation};
     openapi::Routes::new()
         .add(
@@ -58,6 +82,7 @@ fn probe_routes() -> openapi::Routes<Arc<dyn Store>> {
         )
         .add(
             Operation::get("/readyz", "readyz", "Readiness: the database answers")
+                .describe("503 while the database does not answer (with PostgreSQL it also holds the shared rate-limit buckets). The answer says where rate-limit buckets are kept (`shared` in the database, `local` in this process) and whether changes other instances make are pushed to this one (`listening`) or only polled (`polling`).")
                 .tag("probes")
                 .auth(Auth::None)
                 .ok(200, "Ready", "Ready to serve")
@@ -160,9 +185,22 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-async fn readyz(State(store): State<Arc<dyn Store>>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), store.ping()).await {
-        Ok(Ok(())) => axum::Json(json!({ "status": "ready" })).into_response(),
-        _ => ApiError::unavailable().into_response(),
+async fn readyz(State(s): State<ReadyState>) -> Response {
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), s.store.ping()).await,
+        Ok(Ok(()))
+    );
+    if !database {
+        return ApiError::unavailable().into_response();
     }
+    let push = match (s.sharing.several_instances, s.metrics.push_listening()) {
+        (false, _) => "none",
+        (true, true) => "listening",
+        (true, false) => "polling",
+    };
+    let mut body = json!({ "status": "ready", "push": push });
+    if let Some(kind) = s.sharing.rate_limits {
+        body["rate_limits"] = json!(kind);
+    }
+    axum::Json(body).into_response()
 }

@@ -452,6 +452,13 @@ impl DatabaseUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether several instances may share this database (PostgreSQL), so that state kept
+    /// in memory must be shared or pushed: rate-limit buckets, the revocation set, caches.
+    /// A SQLite file belongs to one process.
+    pub fn shared_by_instances(&self) -> bool {
+        !self.0.starts_with("sqlite:")
+    }
 }
 
 impl std::fmt::Debug for DatabaseUrl {

@@ -79,6 +79,9 @@ impl AuthState {
         };
         let mut limiter = RateLimiter::new(settings.security.rate_limits.clone(), clock.clone());
         limiter.set_metrics(metrics.clone());
+        if settings.database.database_url.shared_by_instances() {
+            limiter.share_through(store.clone());
+        }
         Ok(Self(Arc::new(Inner {
             trusted_origins: TrustedOrigins(settings.all_trusted_origins().into()),
             trusted_proxies: TrustedProxies(settings.http.trusted_proxies.clone().into()),

@@ -1,11 +1,20 @@
 //! Background jobs of an auth server process, each on its own interval: learn which sessions
 //! other instances (or the CLI) ended, pick up keys rotated elsewhere, forget idle rate-limit
 //! buckets, delete long-dead session rows, email tokens and sent mail, and send the outbox
-//! (see `mail::sender`).
+//! (see `mail::sender`). With PostgreSQL, one more job listens for the changes the database
+//! pushes (ended sessions, key rotations) and applies them at once; the periodic jobs stay as
+//! the fallback while that connection is down.
+//!
+//! Several instances run these jobs side by side, and that is safe: the rebuilds and reloads
+//! only read; the purges and sweeps are single idempotent `DELETE`s of rows past a cutoff
+//! (two instances purging at once delete each row once, and neither fails); the outbox
+//! sender claims each message with a lease (`SKIP LOCKED` on PostgreSQL), so one instance
+//! sends it. There is no leader to elect.
 
 use std::future::Future;
 use std::time::Duration;
 
+use tessera_store::Change;
 use tokio::task::JoinSet;
 
 use crate::state::AuthState;
@@ -40,6 +49,7 @@ impl Upkeep {
 /// Starts the jobs of an auth server (and, in the same process, the tasks API's key set).
 pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
     let mut jobs = JoinSet::new();
+    jobs.spawn(follow_changes(state.clone(), tasks.clone()));
     if state.mailer().enabled() {
         jobs.spawn(crate::mail::sender::run(state.mailer().clone()));
     }
@@ -48,23 +58,13 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
     jobs.spawn(every(
         KEYS_EVERY,
         (keys_state, tasks),
-        |(state, tasks)| async move {
-            match state.keys().reload(state.store(), state.clock()).await {
-                Ok(true) => {
-                    if let Some(t) = &tasks {
-                        t.install_jwks(&state.keys().jwks_json());
-                    }
-                }
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
-            }
-        },
+        |(state, tasks)| async move { reload_keys(&state, tasks.as_ref()).await },
     ));
     jobs.spawn(every(
         LIMITER_SWEEP_EVERY,
         state.clone(),
         |state| async move {
-            state.limiter().sweep();
+            state.limiter().sweep().await;
         },
     ));
     jobs.spawn(every(PURGE_EVERY, state, |state| async move {
@@ -100,6 +100,63 @@ where
     loop {
         tick.tick().await;
         job(context.clone()).await;
+    }
+}
+
+/// Reloads the signing keys and, when they changed, the in-process tasks API's key set.
+async fn reload_keys(state: &AuthState, tasks: Option<&TasksState>) {
+    match state.keys().reload(state.store(), state.clock()).await {
+        Ok(true) => {
+            if let Some(t) = tasks {
+                t.install_jwks(&state.keys().jwks_json());
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
+    }
+}
+
+/// How long to wait before listening again after the listening connection failed.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
+
+/// Applies the changes the database pushes (PostgreSQL), for as long as the process runs:
+/// listen, catch up (rebuild the set, reload keys: anything ended while not listening), then
+/// apply each change as it comes. When the connection breaks, the push is marked down (the
+/// session cache is bypassed and the periodic jobs carry on alone) and listening resumes
+/// after a second. Returns at once on SQLite, where no one else writes.
+async fn follow_changes(state: AuthState, tasks: Option<TasksState>) {
+    loop {
+        match state.store().listen().await {
+            Ok(None) => return,
+            Ok(Some(mut changes)) => {
+                rebuild_revocations(state.clone()).await;
+                reload_keys(&state, tasks.as_ref()).await;
+                state.sessions().forget_all_cached();
+                state.revocations().set_pushed(true);
+                state.metrics().set_push_listening(true);
+                let broken = loop {
+                    match changes.next().await {
+                        Ok(Change::SessionEnded(id)) => {
+                            state.metrics().push_received();
+                            state.sessions().end(&[id]);
+                        }
+                        Ok(Change::KeysChanged) => {
+                            state.metrics().push_received();
+                            reload_keys(&state, tasks.as_ref()).await;
+                        }
+                        Err(e) => break e,
+                    }
+                };
+                state.revocations().set_pushed(false);
+                state.metrics().set_push_listening(false);
+                state.sessions().forget_all_cached();
+                tracing::warn!(error = %broken, "lost the connection that hears other instances' changes: polling until it is back");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other instances' changes: polling meanwhile");
+            }
+        }
+        tokio::time::sleep(RELISTEN_AFTER).await;
     }
 }
 

@@ -4,7 +4,9 @@
 //! * [`connect`] opens the backend a database URL names and runs its migrations.
 //! * The port (`port.rs`): one trait per aggregate ([`UserStore`], [`SessionStore`],
 //!   [`RefreshStore`], [`KeyStore`], [`TaskStore`], [`ImportStore`], [`EmailTokenStore`],
-//!   [`OutboxStore`], and [`Database`] for the pool itself); [`Store`] is their union.
+//!   [`OutboxStore`], [`LimitStore`] for rate-limit buckets shared by several instances,
+//!   [`ChangeFeed`] for changes pushed to them, and [`Database`] for the pool itself);
+//!   [`Store`] is their union.
 //! * The SQL (`sql/`), one file per aggregate, one SQL text per query for both backends; the
 //!   adapters (`sqlite.rs`, `postgres.rs`) say how to connect, begin a write transaction and
 //!   read an error.
@@ -44,8 +46,9 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Database, EmailTokenStore, IdentityStore, ImportStore, KeyStore, OutboxStore, RefreshStore,
-    SessionStore, Store, TaskStore, TwoFactorStore, UserStore,
+    Change, ChangeFeed, ChangeListener, Database, EmailTokenStore, IdentityStore, ImportStore,
+    KeyStore, LimitStore, OutboxStore, RefreshStore, SessionStore, Store, TaskStore,
+    TwoFactorStore, UserStore,
 };
 
 use std::sync::Arc;

@@ -427,6 +427,56 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<UnlinkOutcome>;
 }
 
+/// Rate-limit buckets kept in the database, so that several instances share one budget per
+/// client. Each bucket is a GCRA: one theoretical arrival time (TAT) per bucket, moved by one
+/// `interval` per request taken; a request is refused when the TAT lies more than
+/// `tolerance` ahead of now. Every call is one atomic statement.
+#[async_trait]
+pub trait LimitStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Takes one request from `bucket`. `Ok(None)`: taken; `Ok(Some(ms))`: the bucket is
+    /// empty, and this is how long until it has room again.
+    async fn take_from_bucket(
+        &self,
+        bucket: &str,
+        interval_ms: i64,
+        tolerance_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<i64>>;
+
+    /// Gives back one request taken earlier (never more than the bucket holds).
+    async fn refund_to_bucket(&self, bucket: &str, interval_ms: i64, now_ms: i64) -> Result<()>;
+
+    /// Deletes buckets that are full again; returns how many. Idempotent, so every instance
+    /// may run it.
+    async fn sweep_buckets(&self, now_ms: i64) -> Result<u64>;
+}
+
+/// A change another process (an instance, the CLI) made that in-memory state must follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A session ended (`revoked_at` set); its id.
+    SessionEnded(String),
+    /// The signing keys changed (a rotation).
+    KeysChanged,
+}
+
+/// An open subscription to [`Change`]s.
+#[async_trait]
+pub trait ChangeListener: Send + std::fmt::Debug {
+    /// The next change. An error means the subscription is broken and changes may have been
+    /// missed: drop it, catch up from the tables, and listen again.
+    async fn next(&mut self) -> Result<Change>;
+}
+
+/// Changes pushed by the database to every process that listens (PostgreSQL `LISTEN/NOTIFY`,
+/// fed by triggers, so every writer is covered).
+#[async_trait]
+pub trait ChangeFeed: Send + Sync + std::fmt::Debug + 'static {
+    /// Starts listening. Changes committed after this returns are delivered; `Ok(None)` when
+    /// the backend has nobody else to hear from (SQLite: one process).
+    async fn listen(&self) -> Result<Option<Box<dyn ChangeListener>>>;
+}
+
 /// Everything Tessera persists: the union of the aggregate traits. Implemented for every
 /// type that implements them all.
 pub trait Store:
@@ -441,6 +491,8 @@ pub trait Store:
     + EmailTokenStore
     + OutboxStore
     + IdentityStore
+    + LimitStore
+    + ChangeFeed
 {
 }
 
@@ -456,5 +508,7 @@ impl<T> Store for T where
         + EmailTokenStore
         + OutboxStore
         + IdentityStore
+        + LimitStore
+        + ChangeFeed
 {
 }

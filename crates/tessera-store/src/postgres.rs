@@ -91,4 +91,95 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(PostgresStore, " FOR UPDATE", " FOR UPDATE SKIP LOCKED");
+impl_store!(
+    PostgresStore,
+    " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED",
+    "GREATEST"
+);
+
+/// Channels the migration's triggers notify (`migrations/postgres/0006_instances.sql`), and
+/// the heartbeat every listening process sends.
+const SESSION_ENDED: &str = "tessera_session_ended";
+const KEYS_CHANGED: &str = "tessera_keys_changed";
+const HEARTBEAT: &str = "tessera_heartbeat";
+/// How often a listening process notifies the heartbeat channel.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// Silence after which a listening connection is taken for dead: a connection whose peer
+/// vanished without a reset would otherwise wait forever while changes go unheard.
+const HEARTBEAT_SILENCE: Duration = Duration::from_secs(7);
+
+#[async_trait::async_trait]
+impl crate::ChangeFeed for PostgresStore {
+    async fn listen(&self) -> crate::Result<Option<Box<dyn crate::ChangeListener>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(map_err)?;
+        listener.eager_reconnect(false);
+        listener
+            .listen_all([SESSION_ENDED, KEYS_CHANGED, HEARTBEAT])
+            .await
+            .map_err(map_err)?;
+        let pool = self.pool.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+            loop {
+                tick.tick().await;
+                // A failure shows as silence on the listening side.
+                let _ = sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(HEARTBEAT)
+                    .execute(&pool)
+                    .await;
+            }
+        });
+        Ok(Some(Box::new(PgChanges {
+            listener,
+            heartbeat,
+        })))
+    }
+}
+
+/// A `LISTEN`ing connection and the heartbeat that proves it alive.
+struct PgChanges {
+    listener: sqlx::postgres::PgListener,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PgChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgChanges").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgChanges {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
+fn lost(why: &'static str) -> StoreError {
+    StoreError::Unavailable(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        why,
+    )))
+}
+
+#[async_trait::async_trait]
+impl crate::ChangeListener for PgChanges {
+    async fn next(&mut self) -> crate::Result<crate::Change> {
+        loop {
+            let received = tokio::time::timeout(HEARTBEAT_SILENCE, self.listener.try_recv())
+                .await
+                .map_err(|_| lost("no heartbeat on the listening connection"))?
+                .map_err(map_err)?
+                .ok_or_else(|| lost("the listening connection was lost"))?;
+            match received.channel() {
+                SESSION_ENDED => {
+                    return Ok(crate::Change::SessionEnded(received.payload().to_owned()));
+                }
+                KEYS_CHANGED => return Ok(crate::Change::KeysChanged),
+                _ => {} // the heartbeat: alive
+            }
+        }
+    }
+}

@@ -144,4 +144,12 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(SqliteStore, "", "");
+impl_store!(SqliteStore, "", "", "MAX");
+
+/// One process owns a SQLite file: there is no one else whose changes to hear.
+#[async_trait::async_trait]
+impl crate::ChangeFeed for SqliteStore {
+    async fn listen(&self) -> crate::Result<Option<Box<dyn crate::ChangeListener>>> {
+        Ok(None)
+    }
+}

@@ -14,8 +14,8 @@ use tessera_core::SessionLifetime;
 use tessera_store::postgres::{PostgresSettings, PostgresStore};
 use tessera_store::sqlite::{SqliteSettings, SqliteStore};
 use tessera_store::{
-    NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionId, SigningKeyRow,
-    Store, StoreError, TaskChange, TaskId, TaskRow, UserId,
+    Change, NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy, SessionId,
+    SigningKeyRow, Store, StoreError, TaskChange, TaskId, TaskRow, UserId,
 };
 use tessera_testkit::postgres::PgDatabase;
 
@@ -238,6 +238,128 @@ async fn signing_key_generations_are_unique(s: &dyn Store) {
         ("k1", Some(200))
     );
     assert_eq!((keys[1].kid.as_str(), keys[1].retired_at), ("k2", None));
+}
+
+/// GCRA with 3 per 30 s: interval 10 s, tolerance 20 s.
+async fn rate_limit_buckets_are_gcra(s: &dyn Store) {
+    let (interval, tolerance) = (10_000, 20_000);
+    for _ in 0..3 {
+        assert_eq!(
+            s.take_from_bucket("b", interval, tolerance, 1_000)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    let wait = s
+        .take_from_bucket("b", interval, tolerance, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(wait, Some(10_000), "room again one interval later");
+    assert_eq!(
+        s.take_from_bucket("other", interval, tolerance, 1_000)
+            .await
+            .unwrap(),
+        None,
+        "buckets are separate"
+    );
+    s.refund_to_bucket("b", interval, 1_000).await.unwrap();
+    assert_eq!(
+        s.take_from_bucket("b", interval, tolerance, 1_000)
+            .await
+            .unwrap(),
+        None,
+        "a refund gives one back"
+    );
+    assert!(
+        s.take_from_bucket("b", interval, tolerance, 1_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        s.take_from_bucket("b", interval, tolerance, 11_000)
+            .await
+            .unwrap(),
+        None,
+        "refills at one per interval"
+    );
+    // "other" is full again at 11 000, "b" is not
+    assert_eq!(s.sweep_buckets(11_000).await.unwrap(), 1);
+    assert_eq!(s.sweep_buckets(11_000).await.unwrap(), 0, "idempotent");
+    assert!(
+        s.take_from_bucket("b", interval, tolerance, 11_000)
+            .await
+            .unwrap()
+            .is_some(),
+        "the sweep kept the bucket in use"
+    );
+}
+
+/// Many takes at once from one bucket (as several instances would): exactly the quota passes.
+async fn concurrent_takes_never_exceed_the_quota(s: Arc<dyn Store>) {
+    let mut jobs = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let s = s.clone();
+        jobs.spawn(async move {
+            s.take_from_bucket("hot", 6_000, 54_000, 5_000)
+                .await
+                .unwrap()
+                .is_none()
+        });
+    }
+    let passed = jobs.join_all().await.into_iter().filter(|ok| *ok).count();
+    assert_eq!(passed, 10, "10 per minute: a burst of 10");
+}
+
+/// Every instance runs the purges; two at once delete each row once and neither fails.
+async fn concurrent_purges_delete_each_row_once(s: Arc<dyn Store>) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    for i in 0..20 {
+        s.create_session(&new_session(&format!("s{i}"), "u1", &format!("d{i}")))
+            .await
+            .unwrap();
+    }
+    s.revoke_user_sessions(UserId("u1"), None, 1_000)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(s.purge_sessions(50_000), s.purge_sessions(50_000));
+    assert_eq!(a.unwrap() + b.unwrap(), 20);
+    assert_eq!(s.purge_sessions(50_000).await.unwrap(), 0);
+}
+
+/// PostgreSQL pushes ended sessions and key changes to listeners, whoever wrote them.
+async fn changes_are_pushed_to_listeners(s: &dyn Store) {
+    let Some(mut changes) = s.listen().await.unwrap() else {
+        return; // SQLite: one process, nothing to push
+    };
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    s.create_session(&new_session("s1", "u1", "d1"))
+        .await
+        .unwrap();
+    s.create_session(&new_session("s2", "u1", "d2"))
+        .await
+        .unwrap();
+    let next = async |c: &mut Box<dyn tessera_store::ChangeListener>| {
+        tokio::time::timeout(Duration::from_secs(5), c.next())
+            .await
+            .expect("a change within 5 s")
+            .unwrap()
+    };
+    assert!(s.revoke_session("s1", 1_000).await.unwrap());
+    assert_eq!(next(&mut changes).await, Change::SessionEnded("s1".into()));
+    s.set_user_disabled("u1", true, 2_000).await.unwrap();
+    assert_eq!(next(&mut changes).await, Change::SessionEnded("s2".into()));
+    // an already ended session is not announced again
+    s.revoke_user_sessions(UserId("u1"), None, 3_000)
+        .await
+        .unwrap();
+    s.insert_signing_key(&key(1, "k1", 100)).await.unwrap();
+    assert_eq!(next(&mut changes).await, Change::KeysChanged);
 }
 
 async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
@@ -611,6 +733,34 @@ macro_rules! conformance {
                     return;
                 };
                 super::revoked_sessions_come_in_pages(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn rate_limit_buckets_are_gcra() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::rate_limit_buckets_are_gcra(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_takes_never_exceed_the_quota() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::concurrent_takes_never_exceed_the_quota(f.store.clone()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_purges_delete_each_row_once() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::concurrent_purges_delete_each_row_once(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn changes_are_pushed_to_listeners() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::changes_are_pushed_to_listeners(&*f.store).await;
             }
             #[tokio::test]
             async fn tasks_are_scoped_to_their_owner() {

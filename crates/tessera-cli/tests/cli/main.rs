@@ -9,6 +9,7 @@
 
 mod support;
 
+mod balanced;
 mod cli;
 mod config;
 mod failure;

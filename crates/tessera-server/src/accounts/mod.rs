@@ -213,8 +213,8 @@ fn query_value(query: Option<&str>, key: &str) -> Option<String> {
 }
 
 /// Takes one message to `address` from its quota (per address, whoever asks).
-fn per_recipient(state: &AuthState, address: &str) -> ApiResult<()> {
-    state.limiter().hit(Rule::MailPerRecipient, address)
+async fn per_recipient(state: &AuthState, address: &str) -> ApiResult<()> {
+    state.limiter().hit(Rule::MailPerRecipient, address).await
 }
 
 async fn send_verification_email(
@@ -243,7 +243,7 @@ async fn send_verification_email(
         // there is anything to send.
         _ => None,
     };
-    per_recipient(&state, email.as_str())?;
+    per_recipient(&state, email.as_str()).await?;
     let payload = Payload {
         callback,
         new_email: None,
@@ -386,7 +386,7 @@ async fn request_password_reset(
     if !state.mailer().enabled() {
         return Err(ErrorCode::ResetPasswordDisabled.into());
     }
-    per_recipient(&state, email.as_str())?;
+    per_recipient(&state, email.as_str()).await?;
     // Known or not, the same row: the sender looks the address up.
     let payload = Payload {
         callback,
@@ -516,7 +516,7 @@ async fn change_email(
         }
         None => {}
     }
-    per_recipient(&state, new_email.as_str())?;
+    per_recipient(&state, new_email.as_str()).await?;
     let payload = Payload {
         callback,
         new_email: Some(new_email.as_str().to_owned()),

@@ -322,9 +322,16 @@ async fn sign_in(
     // before the password is checked, given back on success (see http::rate_limit).
     let per_client = format!("{}|{client}", email.as_str());
     let limiter = state.limiter();
-    limiter.hit(Rule::SignInFailuresPerClient, &per_client)?;
-    if let Err(e) = limiter.hit(Rule::SignInFailuresPerAccount, email.as_str()) {
-        limiter.refund(Rule::SignInFailuresPerClient, &per_client);
+    limiter
+        .hit(Rule::SignInFailuresPerClient, &per_client)
+        .await?;
+    if let Err(e) = limiter
+        .hit(Rule::SignInFailuresPerAccount, email.as_str())
+        .await
+    {
+        limiter
+            .refund(Rule::SignInFailuresPerClient, &per_client)
+            .await;
         return Err(e);
     }
 
@@ -346,8 +353,10 @@ async fn sign_in(
             "Invalid email or password",
         ));
     };
-    limiter.refund(Rule::SignInFailuresPerClient, &per_client);
-    limiter.refund(Rule::SignInFailuresPerAccount, email.as_str());
+    tokio::join!(
+        limiter.refund(Rule::SignInFailuresPerClient, &per_client),
+        limiter.refund(Rule::SignInFailuresPerAccount, email.as_str()),
+    );
     if state.settings().email.require_email_verification && !user.email_verified {
         // Better Auth's sendOnSignIn: the right password earns a fresh link, not a session.
         state

@@ -5,7 +5,15 @@
 //! timestamp per key), so a quota of N per window allows a burst of N and then one request
 //! every window/N. The client is the resolved client IP (see `client_ip`), IPv6 reduced to
 //! its /64, so clients behind a trusted proxy never share a bucket and one IPv6 host cannot
-//! rotate through its addresses. Buckets live in memory, per instance.
+//! rotate through its addresses.
+//!
+//! Where the buckets live: in memory with SQLite (one process), in the database with
+//! PostgreSQL (`rate_limit_buckets`, an unlogged table updated by one atomic statement per
+//! request, `tessera_store::LimitStore`), so that every instance takes from the same bucket
+//! and a brute force spread over N instances gets the budget of one. If that store fails, the
+//! limited request is refused with 503 and `Retry-After` (fail closed: an attacker who can
+//! make the store fail gains nothing) and counted in `tessera_rate_limit_store_errors_total`;
+//! the store is the database, so `/readyz`'s check of the database is its check too.
 //!
 //! Lock-out: failed sign-ins are counted per (account, client IP) — each attempt takes from
 //! the bucket before the password is checked (so parallel guesses cannot slip past) and a
@@ -25,6 +33,7 @@ use std::time::Duration;
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use tessera_core::Clock;
+use tessera_store::LimitStore;
 
 use super::client_ip::{ClientIp, TrustedProxies};
 use super::error::ApiError;
@@ -213,8 +222,11 @@ impl RateLimits {
 pub struct RateLimiter {
     limits: RateLimits,
     clock: Arc<dyn Clock>,
-    /// (rule, key) → theoretical arrival time of the next request, unix ms.
+    /// (rule, key) → theoretical arrival time of the next request, unix ms (in-memory
+    /// buckets, when there is no shared store).
     buckets: Mutex<HashMap<(Rule, String), i64>>,
+    /// The buckets every instance shares, if any.
+    shared: Option<Arc<dyn LimitStore>>,
     metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
@@ -228,7 +240,22 @@ impl RateLimiter {
             limits,
             clock,
             buckets: Mutex::default(),
+            shared: None,
             metrics: None,
+        }
+    }
+
+    /// Keeps the buckets in `store`, shared with every instance that uses it.
+    pub fn share_through(&mut self, store: Arc<dyn LimitStore>) {
+        self.shared = Some(store);
+    }
+
+    /// Whether the buckets are shared (`"shared"`) or in this process (`"local"`).
+    pub fn kind(&self) -> &'static str {
+        if self.shared.is_some() {
+            "shared"
+        } else {
+            "local"
         }
     }
 
@@ -245,32 +272,78 @@ impl RateLimiter {
         (interval, window - interval)
     }
 
-    /// Takes one request from the bucket; `Err` (429) when it is empty.
-    pub fn hit(&self, rule: Rule, key: &str) -> Result<(), ApiError> {
-        self.take(rule, key)
+    /// Takes one request from the bucket; `Err` (429) when it is empty, 503 when the shared
+    /// store cannot be asked.
+    pub async fn hit(&self, rule: Rule, key: &str) -> Result<(), ApiError> {
+        if !self.limits.enabled {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let (interval, tolerance) = self.params(rule);
+        let refused = match &self.shared {
+            None => self.take_local(rule, key, now, interval, tolerance),
+            Some(store) => match store
+                .take_from_bucket(&bucket_name(rule, key), interval, tolerance, now)
+                .await
+            {
+                Ok(refused) => refused,
+                Err(e) => {
+                    tracing::warn!(error = %e, rule = rule.name(), "rate-limit store failed: request refused");
+                    if let Some(m) = &self.metrics {
+                        m.limit_store_failed();
+                    }
+                    return Err(ApiError::unavailable());
+                }
+            },
+        };
+        let Some(wait_ms) = refused else {
+            return Ok(());
+        };
+        tracing::warn!(event = "rate_limited", rule = rule.name(), client = %loggable(key), "rate limit hit");
+        if let Some(m) = &self.metrics {
+            m.rate_limited(rule.name());
+        }
+        let secs = u64::try_from(wait_ms.div_euclid(1000) + 1).unwrap_or(1);
+        Err(ApiError::too_many_requests(secs))
     }
 
     /// Gives back one request taken by [`hit`](Self::hit) — for attempt counters that should
     /// only count failures: take before the attempt (so parallel attempts cannot all slip
-    /// through), refund when it succeeds.
-    pub fn refund(&self, rule: Rule, key: &str) {
+    /// through), refund when it succeeds. A refund the shared store refuses is lost (the
+    /// success then counts as a failure: the strict side).
+    pub async fn refund(&self, rule: Rule, key: &str) {
         if !self.limits.enabled {
             return;
         }
         let now = self.clock.now_ms();
         let (interval, _) = self.params(rule);
+        if let Some(store) = &self.shared {
+            if let Err(e) = store
+                .refund_to_bucket(&bucket_name(rule, key), interval, now)
+                .await
+            {
+                tracing::warn!(error = %e, rule = rule.name(), "rate-limit store failed: refund lost");
+                if let Some(m) = &self.metrics {
+                    m.limit_store_failed();
+                }
+            }
+            return;
+        }
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(tat) = buckets.get_mut(&(rule, key.to_owned())) {
             *tat = tat.saturating_sub(interval).max(now);
         }
     }
 
-    fn take(&self, rule: Rule, key: &str) -> Result<(), ApiError> {
-        if !self.limits.enabled {
-            return Ok(());
-        }
-        let now = self.clock.now_ms();
-        let (interval, tolerance) = self.params(rule);
+    /// One GCRA step on the in-memory buckets: `Some(wait_ms)` when refused.
+    fn take_local(
+        &self,
+        rule: Rule,
+        key: &str,
+        now: i64,
+        interval: i64,
+        tolerance: i64,
+    ) -> Option<i64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS {
             buckets.retain(|_, tat| *tat > now);
@@ -281,29 +354,37 @@ impl RateLimiter {
             .unwrap_or(now)
             .max(now);
         if tat - now > tolerance {
-            let wait_ms = tat - now - tolerance;
-            drop(buckets);
-            tracing::warn!(event = "rate_limited", rule = rule.name(), client = %loggable(key), "rate limit hit");
-            if let Some(m) = &self.metrics {
-                m.rate_limited(rule.name());
-            }
-            let secs = u64::try_from(wait_ms.div_euclid(1000) + 1).unwrap_or(1);
-            return Err(ApiError::too_many_requests(secs));
+            return Some(tat - now - tolerance);
         }
         if buckets.len() < MAX_BUCKETS {
             buckets.insert((rule, key.to_owned()), tat.saturating_add(interval));
         }
-        Ok(())
+        None
     }
 
-    /// Drops buckets that are full again (run periodically).
-    pub fn sweep(&self) {
+    /// Drops buckets that are full again (run periodically, by every instance: the shared
+    /// sweep is one idempotent `DELETE`).
+    pub async fn sweep(&self) {
         let now = self.clock.now_ms();
+        if let Some(store) = &self.shared {
+            if let Err(e) = store.sweep_buckets(now).await {
+                tracing::warn!(error = %e, "could not sweep rate-limit buckets");
+            }
+            return;
+        }
         self.buckets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|_, tat| *tat > now);
     }
+}
+
+/// The shared store's name for a bucket: a digest, so the table never holds the email
+/// addresses that failed-sign-in keys contain.
+fn bucket_name(rule: Rule, key: &str) -> String {
+    tessera_core::TokenDigest::of(&format!("{}|{key}", rule.name()))
+        .as_str()
+        .to_owned()
 }
 
 /// A bucket key as the logs may show it. Failed-sign-in keys hold the account's email
@@ -370,7 +451,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Ok(ip) = ClientIp::from_request_parts(parts, state).await;
-        Arc::<RateLimiter>::from_ref(state).hit(R::RULE, &client_key(ip))?;
+        Arc::<RateLimiter>::from_ref(state)
+            .hit(R::RULE, &client_key(ip))
+            .await?;
         Ok(Self(PhantomData))
     }
 }
@@ -399,51 +482,127 @@ mod tests {
         (RateLimiter::new(limits, Arc::new(clock.clone())), clock)
     }
 
-    #[test]
-    fn a_burst_of_the_limit_passes_then_one_per_interval() {
+    #[tokio::test]
+    async fn a_burst_of_the_limit_passes_then_one_per_interval() {
         let (l, clock) = limiter(Rule::SignIn, "3/30s");
         for _ in 0..3 {
-            assert!(l.hit(Rule::SignIn, "1.2.3.4").is_ok());
+            assert!(l.hit(Rule::SignIn, "1.2.3.4").await.is_ok());
         }
         let e = l
             .hit(Rule::SignIn, "1.2.3.4")
+            .await
             .err()
             .unwrap_or_else(|| unreachable!());
         assert_eq!(e.status(), http::StatusCode::TOO_MANY_REQUESTS);
         assert!(
-            l.hit(Rule::SignIn, "5.6.7.8").is_ok(),
+            l.hit(Rule::SignIn, "5.6.7.8").await.is_ok(),
             "other clients have their own bucket"
         );
         clock.advance(Duration::from_secs(10));
         assert!(
-            l.hit(Rule::SignIn, "1.2.3.4").is_ok(),
+            l.hit(Rule::SignIn, "1.2.3.4").await.is_ok(),
             "one more after an interval"
         );
-        assert!(l.hit(Rule::SignIn, "1.2.3.4").is_err());
+        assert!(l.hit(Rule::SignIn, "1.2.3.4").await.is_err());
     }
 
-    #[test]
-    fn refunded_attempts_do_not_count() {
+    #[tokio::test]
+    async fn refunded_attempts_do_not_count() {
         let (l, clock) = limiter(Rule::SignInFailuresPerClient, "2/60s");
         let r = Rule::SignInFailuresPerClient;
         for _ in 0..10 {
-            assert!(l.hit(r, "acct|ip").is_ok());
-            l.refund(r, "acct|ip"); // successes
+            assert!(l.hit(r, "acct|ip").await.is_ok());
+            l.refund(r, "acct|ip").await; // successes
         }
-        assert!(l.hit(r, "acct|ip").is_ok());
-        assert!(l.hit(r, "acct|ip").is_ok());
-        assert!(l.hit(r, "acct|ip").is_err(), "two failures fill it");
+        assert!(l.hit(r, "acct|ip").await.is_ok());
+        assert!(l.hit(r, "acct|ip").await.is_ok());
+        assert!(l.hit(r, "acct|ip").await.is_err(), "two failures fill it");
         clock.advance(Duration::from_secs(30));
-        assert!(l.hit(r, "acct|ip").is_ok(), "refills at one per interval");
+        assert!(
+            l.hit(r, "acct|ip").await.is_ok(),
+            "refills at one per interval"
+        );
     }
 
-    #[test]
-    fn disabled_limits_never_refuse() {
+    #[tokio::test]
+    async fn disabled_limits_never_refuse() {
         let clock = ManualClock::at_ms(0);
         let l = RateLimiter::new(RateLimits::disabled(), Arc::new(clock));
         for _ in 0..1000 {
-            assert!(l.hit(Rule::SignIn, "x").is_ok());
+            assert!(l.hit(Rule::SignIn, "x").await.is_ok());
         }
+    }
+
+    async fn shared_limiter(
+        store: &Arc<dyn tessera_store::Store>,
+        clock: &ManualClock,
+    ) -> RateLimiter {
+        let mut limits = RateLimits::default();
+        limits.set(Rule::SignIn, Quota::new(3, Duration::from_secs(30)));
+        let mut l = RateLimiter::new(limits, Arc::new(clock.clone()));
+        l.share_through(store.clone());
+        l
+    }
+
+    async fn store() -> Arc<dyn tessera_store::Store> {
+        let options = tessera_store::PoolOptions {
+            max_connections: 1,
+            timeout: Duration::from_secs(2),
+        };
+        tessera_store::connect("sqlite::memory:", options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn instances_sharing_a_store_share_one_budget() {
+        let store = store().await;
+        let clock = ManualClock::at_ms(1_000_000);
+        let (a, b, c) = (
+            shared_limiter(&store, &clock).await,
+            shared_limiter(&store, &clock).await,
+            shared_limiter(&store, &clock).await,
+        );
+        assert_eq!(a.kind(), "shared");
+        assert!(a.hit(Rule::SignIn, "1.2.3.4").await.is_ok());
+        assert!(b.hit(Rule::SignIn, "1.2.3.4").await.is_ok());
+        assert!(c.hit(Rule::SignIn, "1.2.3.4").await.is_ok());
+        let e = a.hit(Rule::SignIn, "1.2.3.4").await.err();
+        assert_eq!(
+            e.map(|e| e.status()),
+            Some(http::StatusCode::TOO_MANY_REQUESTS),
+            "the fourth, on any instance, is over the quota"
+        );
+        b.refund(Rule::SignIn, "1.2.3.4").await;
+        assert!(
+            c.hit(Rule::SignIn, "1.2.3.4").await.is_ok(),
+            "a refund on one frees a hit on another"
+        );
+        clock.advance(Duration::from_secs(10));
+        a.sweep().await;
+        assert!(b.hit(Rule::SignIn, "1.2.3.4").await.is_ok());
+        assert!(a.hit(Rule::SignIn, "1.2.3.4").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_refuses_with_503_and_is_reported() {
+        let store = store().await;
+        let clock = ManualClock::at_ms(1_000_000);
+        let mut l = shared_limiter(&store, &clock).await;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        l.set_metrics(metrics.clone());
+        store.close().await;
+        let e = l.hit(Rule::SignIn, "1.2.3.4").await.err();
+        assert_eq!(
+            e.map(|e| e.status()),
+            Some(http::StatusCode::SERVICE_UNAVAILABLE),
+            "fail closed"
+        );
+        assert!(
+            metrics
+                .render(&crate::metrics::Gauges::default())
+                .contains("tessera_rate_limit_store_errors_total 1")
+        );
     }
 
     #[test]

@@ -165,7 +165,10 @@ impl Mailer {
     ) -> ApiResult<()> {
         if !self.enabled()
             || user.email_verified
-            || limiter.hit(Rule::MailPerRecipient, &user.email).is_err()
+            || limiter
+                .hit(Rule::MailPerRecipient, &user.email)
+                .await
+                .is_err()
         {
             return Ok(());
         }

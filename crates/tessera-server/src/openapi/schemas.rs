@@ -380,8 +380,12 @@ pub(crate) fn components() -> Value {
             "properties": { "status": { "const": "ok" } },
         },
         "Ready": {
-            "type": "object", "required": ["status"],
-            "properties": { "status": { "const": "ready" } },
+            "type": "object", "required": ["status", "push"],
+            "properties": {
+                "status": { "const": "ready" },
+                "push": { "enum": ["none", "listening", "polling"] },
+                "rate_limits": { "enum": ["shared", "local"] },
+            },
         },
         "Task": {
             "type": "object",

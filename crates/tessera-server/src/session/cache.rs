@@ -1,13 +1,16 @@
-//! A one-second memory of session lookups, for one-process (SQLite) deployments.
+//! A one-second memory of session lookups.
 //!
 //! `get-session` and `/api/auth/token` are called on every page load and token renewal;
 //! the database read was most of their cost. An entry lives for [`TTL`] at most, is dropped
 //! the moment this process ends its session, and is refused on a hit once the session is in
-//! the revocation set, which also learns within about a second of sessions ended by
-//! `tessera` admin commands. So a revocation takes effect here at once, and one made
-//! outside this process within the same second or so it already takes for access tokens.
-//! With PostgreSQL (several instances) there is no cache: a sign-out on one instance ends
-//! the session token on all of them at once.
+//! the revocation set.
+//!
+//! With SQLite (one process) the set also learns within about a second of sessions ended by
+//! `tessera` admin commands. With PostgreSQL (several instances) the cache is used only
+//! while ended sessions are pushed to this instance (`LISTEN/NOTIFY`, see `upkeep`): a
+//! sign-out on another instance reaches the set, and so refuses the cached entry, within the
+//! push delay (milliseconds; measured in docs/deployment.md). When the push is down the
+//! cache is bypassed and every lookup reads the database, as before.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
@@ -67,6 +70,14 @@ impl SessionCache {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(digest);
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Forgets every entry of this user's sessions (their user row changed: name, address).

@@ -74,13 +74,16 @@ impl Sessions {
             return Ok(Lookup::None);
         };
         let digest = token.digest();
-        let cache = self.0.cache.as_ref();
+        let cache = self.cache();
         let cached = cache.and_then(|c| c.get(digest.as_str()));
+        let now = self.clock().now_ms();
         let found = match cached {
-            // Ended since it was remembered (here at once, elsewhere within a second).
+            // Ended since it was remembered (here at once; elsewhere within a second, or
+            // within the push delay with several instances).
             Some((session, _)) if self.0.revocations.set().contains(&session.id) => None,
-            Some(hit) => Some(hit),
-            None => {
+            // Another instance may have slid it since: only the database may say it expired.
+            Some(hit) if hit.0.expires_at > now => Some(hit),
+            _ => {
                 let found = self.store().session_by_digest(digest.as_str()).await?;
                 if let (Some(cache), Some((session, user))) = (cache, &found) {
                     cache.insert(digest.as_str(), session, user);
@@ -91,7 +94,6 @@ impl Sessions {
         let Some((session, user)) = found else {
             return Ok(Lookup::None);
         };
-        let now = self.clock().now_ms();
         if session.expires_at <= now {
             self.store().revoke_session(&session.id, now).await?;
             self.forget_cached(digest.as_str());

@@ -3,7 +3,7 @@
 //! password change, a passed second-factor challenge, and later identity providers, passkeys
 //! and magic links — ends in `Sessions::start`, which names the first factor and enforces
 //! the second one: see [`second_factor`]), is **looked up** from a cookie or Bearer token (with the
-//! one-second `cache` on SQLite), **slides** its expiry while used, and **ends** through
+//! one-second `cache`: on PostgreSQL only while ended sessions are pushed), **slides** its expiry while used, and **ends** through
 //! `Sessions::end`, which also stops its access tokens in this process at once.
 //!
 //! Also here: the Better Auth cookies ([`cookies`]), the wire shapes of users and sessions
@@ -58,8 +58,11 @@ struct Inner {
     refresh_keys: RefreshKeys,
     factor_keys: FactorKeys,
     revocations: Revocations,
-    /// Recent session lookups, with SQLite only (one process); see [`cache`].
-    cache: Option<SessionCache>,
+    /// Recent session lookups; see [`cache`].
+    cache: SessionCache,
+    /// Whether other instances share the database (then the cache is used only while ended
+    /// sessions are pushed to this one).
+    shared: bool,
 }
 
 impl Sessions {
@@ -79,11 +82,8 @@ impl Sessions {
             jar: CookieJar::new(settings.secure_cookies()),
             refresh_keys: RefreshKeys::derive(secret),
             factor_keys: FactorKeys::derive(secret),
-            cache: settings
-                .database
-                .database_url
-                .starts_with("sqlite:")
-                .then(SessionCache::default),
+            cache: SessionCache::default(),
+            shared: settings.database.database_url.shared_by_instances(),
             settings: settings.clone(),
             store,
             clock,
@@ -216,24 +216,31 @@ impl Sessions {
         self.0
             .revocations
             .note_ended(session_ids, self.clock().now_ms());
-        if let Some(cache) = &self.0.cache {
-            cache.forget_sessions(session_ids);
-        }
+        self.0.cache.forget_sessions(session_ids);
     }
 
     /// Drops the cached lookups of a user's sessions after their user row changed (name,
     /// address, verification), so no answer shows the old row.
     pub(crate) fn forget_user(&self, user_id: &str) {
-        if let Some(cache) = &self.0.cache {
-            cache.forget_user(user_id);
-        }
+        self.0.cache.forget_user(user_id);
     }
 
     /// Drops a token's cached lookup after its row changed.
     pub(crate) fn forget_cached(&self, digest: &str) {
-        if let Some(cache) = &self.0.cache {
-            cache.forget(digest);
-        }
+        self.0.cache.forget(digest);
+    }
+
+    /// The lookup cache, when it may be used: always with one process (SQLite); with several
+    /// instances only while ended sessions are pushed to this one, so that a hit is refused
+    /// within milliseconds of a sign-out anywhere (see `revocation`).
+    pub(crate) fn cache(&self) -> Option<&SessionCache> {
+        (!self.0.shared || self.0.revocations.pushed()).then_some(&self.0.cache)
+    }
+
+    /// Forgets every cached lookup (the push was lost or came back: nothing remembered
+    /// before may be trusted).
+    pub(crate) fn forget_all_cached(&self) {
+        self.0.cache.clear();
     }
 
     /// Headers that hand a session to the client: the cookie(s), `set-auth-token` for

@@ -98,10 +98,11 @@ pub(crate) fn routes() -> Routes<AuthState> {
         .add(
             Operation::get("/revocations", "getRevocations", "Recently ended sessions")
                 .tag(TAG)
-                .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services: at most 1000 per answer, oldest first. Call without `since` for everything in the window, then with the answer's `cursor`; `more: true` means call again at once. Ids may repeat across answers. Only for callers holding the feed secret (`--revocations-secret`).")
+                .describe("Ids of sessions ended within `window_seconds` (their access tokens could still be unexpired), for verifiers in other services: at most 1000 per answer, oldest first. Call without `since` for everything in the window, then with the answer's `cursor`; `more: true` means call again at once. Ids may repeat across answers. With `wait=N` (seconds, at most 10) a caught-up caller is answered as soon as a session ends (pushed between instances), or after N seconds with no new ids: a long poll that learns of an ended session within milliseconds instead of a polling interval. Only for callers holding the feed secret (`--revocations-secret`).")
                 .query("since", json!({ "type": "string", "maxLength": 300 }), "The `cursor` of the previous answer")
+                .query("wait", json!({ "type": "integer", "minimum": 0, "maximum": MAX_FEED_WAIT_SECS }), "Long poll: hold the answer up to this many seconds until a session ends")
                 .ok(200, "Revocations", "The revocation feed")
-                .error(&[ErrorCode::InvalidCursor])
+                .error(&[ErrorCode::InvalidCursor, ErrorCode::InvalidRequest])
                 .uses_database(),
             revocations,
         )
@@ -385,6 +386,12 @@ impl crate::openapi::Describe for FeedCaller {
     }
 }
 
+/// Longest long poll of the revocation feed (`wait`), well inside the request timeout.
+const MAX_FEED_WAIT_SECS: u64 = 10;
+/// While long-polling, the feed is read again at least this often (sessions ended by an
+/// admin command on a SQLite deployment are not pushed).
+const FEED_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn revocations(
     State(state): State<AuthState>,
     _: FeedCaller,
@@ -395,14 +402,40 @@ async fn revocations(
         .clock()
         .now_ms()
         .saturating_sub(tessera_core::clock::millis(window));
-    let (after_ms, after_id) = match feed_cursor(query.as_deref())? {
-        Some((at, id)) if at >= oldest => (at, id),
-        _ => (oldest.saturating_sub(1), String::new()),
+    let (cursor, wait) = feed_query(query.as_deref())?;
+    let (after_ms, after_id, caught_up) = match cursor {
+        Some((at, id)) if at >= oldest => {
+            let caught_up = id.is_empty();
+            (at, id, caught_up)
+        }
+        _ => (oldest.saturating_sub(1), String::new(), false),
     };
-    let page = state
-        .store()
-        .revoked_sessions_after(after_ms, &after_id, FEED_PAGE + 1)
-        .await?;
+    // Subscribed before the first read, so an end between the read and the wait still wakes.
+    let mut ended = state.revocations().changes();
+    let deadline = tokio::time::Instant::now() + wait;
+    let page = loop {
+        let page = state
+            .store()
+            .revoked_sessions_after(after_ms, &after_id, FEED_PAGE + 1)
+            .await?;
+        // A caught-up cursor (`<ms>:`) reaches back FEED_OVERLAP_MS over ids already sent;
+        // only later ones are news worth answering early for.
+        let news = if caught_up {
+            let seen_until = after_ms.saturating_add(FEED_OVERLAP_MS);
+            page.iter().any(|(_, at)| *at > seen_until)
+        } else {
+            !page.is_empty()
+        };
+        let now = tokio::time::Instant::now();
+        if news || now >= deadline {
+            break page;
+        }
+        let recheck = deadline.min(now + FEED_RECHECK);
+        tokio::select! {
+            _ = ended.changed() => {}
+            () = tokio::time::sleep_until(recheck) => {}
+        }
+    };
     let more = page.len() > FEED_PAGE as usize;
     let page = &page[..page.len().min(FEED_PAGE as usize)];
     let cursor = match page.last() {
@@ -422,29 +455,44 @@ async fn revocations(
         .into_response())
 }
 
-/// `since=<ms>:<id>` (as the previous answer's `cursor`, percent-encoded or not).
-fn feed_cursor(query: Option<&str>) -> ApiResult<Option<(i64, String)>> {
+/// `since=<ms>:<id>` (as the previous answer's `cursor`, percent-encoded or not) and
+/// `wait=<seconds>` (0 to [`MAX_FEED_WAIT_SECS`]).
+fn feed_query(query: Option<&str>) -> ApiResult<(Option<(i64, String)>, std::time::Duration)> {
     let Some(query) = query else {
-        return Ok(None);
+        return Ok((None, std::time::Duration::ZERO));
     };
     let mut since = None;
+    let mut wait = None;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if key == "since" {
             if since.is_some() {
                 return Err(invalid_cursor());
             }
             since = Some(value.into_owned());
+        } else if key == "wait" {
+            let secs = value
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_FEED_WAIT_SECS && wait.is_none())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        "wait must be a number of seconds from 0 to 10, given once",
+                    )
+                })?;
+            wait = Some(std::time::Duration::from_secs(secs));
         }
     }
+    let wait = wait.unwrap_or_default();
     let Some(since) = since else {
-        return Ok(None);
+        return Ok((None, wait));
     };
     let (at, id) = since.split_once(':').ok_or_else(invalid_cursor)?;
     let at: i64 = at.parse().map_err(|_| invalid_cursor())?;
     if at < 0 || id.len() > 256 || id.chars().any(char::is_control) {
         return Err(invalid_cursor());
     }
-    Ok(Some((at, id.to_owned())))
+    Ok((Some((at, id.to_owned())), wait))
 }
 
 fn invalid_cursor() -> ApiError {

@@ -12,6 +12,7 @@ pub(crate) mod email;
 pub(crate) mod identities;
 pub(crate) mod import;
 pub(crate) mod keys;
+pub(crate) mod limits;
 pub(crate) mod refresh;
 pub(crate) mod sessions;
 pub(crate) mod tasks;
@@ -22,8 +23,10 @@ pub(crate) mod users;
 /// is appended to the SELECT that reads a refresh credential inside the rotation transaction
 /// (`" FOR UPDATE"` on PostgreSQL; empty on SQLite, where `BEGIN IMMEDIATE` already
 /// serialises writers). `$skip_locked` ends the outbox's claiming sub-select (see `email`).
+/// `$max` is the backend's two-argument maximum (`"GREATEST"` or `"MAX"`) for the
+/// rate-limit buckets.
 macro_rules! impl_store {
-    ($store:ty, $lock:expr, $skip_locked:expr) => {
+    ($store:ty, $lock:expr, $skip_locked:expr, $max:literal) => {
         #[async_trait::async_trait]
         impl $crate::Database for $store {
             async fn ping(&self) -> $crate::Result<()> {
@@ -55,6 +58,7 @@ macro_rules! impl_store {
         $crate::sql::two_factor::impl_two_factor_store!($store);
         $crate::sql::email::impl_email_store!($store, $skip_locked);
         $crate::sql::identities::impl_identity_store!($store, $lock);
+        $crate::sql::limits::impl_limit_store!($store, $max);
     };
 }
 pub(crate) use impl_store;
