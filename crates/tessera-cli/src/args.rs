@@ -16,7 +16,7 @@ use clap::{Args, ValueEnum};
 use tessera_server::http::client_ip::Cidr;
 use tessera_server::http::rate_limit::RateLimits;
 use tessera_server::settings::{
-    Database, Deployment, Http, Secret, Security, Sessions, SignUpResponse, Tokens, defaults,
+    Database, Deployment, Email, Http, Secret, Security, Sessions, SignUpResponse, Tokens, defaults,
 };
 use tessera_server::{ApiKeys, JwtAlg, Role, Settings};
 use tessera_store::Store;
@@ -203,6 +203,25 @@ pub(crate) struct ServeArgs {
     /// speaks HTTP/1.1 to Tessera.
     #[arg(long, env = "TESSERA_HTTP2", default_value_t = defaults::HTTP2, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) http2: bool,
+    /// Where mail goes: `smtp://host:port` (plain, a local relay),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465`, or
+    /// `file:///dir` (development: `.eml` files). Unset: the email features are off.
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    pub(crate) smtp_url: Option<String>,
+    /// The sender, `Name <address>`. Default: `<app name> <no-reply@<base URL host>>`.
+    #[arg(long, env = "TESSERA_EMAIL_FROM")]
+    pub(crate) email_from: Option<String>,
+    /// Sign-up does not sign in, and an unverified address cannot sign in (403
+    /// EMAIL_NOT_VERIFIED; the link is sent again).
+    #[arg(long, env = "TESSERA_REQUIRE_EMAIL_VERIFICATION", default_value_t = defaults::REQUIRE_EMAIL_VERIFICATION, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) require_email_verification: bool,
+    /// The product name in mail (sender, subjects), TOTP and passkeys.
+    #[arg(long, env = "TESSERA_APP_NAME", default_value = defaults::APP_NAME)]
+    pub(crate) app_name: String,
+    /// A directory of message texts replacing the built-in ones (`reset-password.subject`,
+    /// `reset-password.txt`, `reset-password.html`, …).
+    #[arg(long, env = "TESSERA_EMAIL_TEMPLATES")]
+    pub(crate) email_templates: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -324,6 +343,16 @@ impl ServeArgs {
                 role,
                 revocations_url: self.revocations_url,
                 jwks_cooldown: self.jwks_cooldown,
+            },
+            email: Email {
+                smtp_url: self
+                    .smtp_url
+                    .filter(|u| !u.trim().is_empty())
+                    .map(Into::into),
+                email_from: self.email_from.filter(|f| !f.trim().is_empty()),
+                require_email_verification: self.require_email_verification,
+                app_name: self.app_name,
+                email_templates: self.email_templates,
             },
         };
         s.validate()?;

@@ -14,8 +14,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 /// Options whose value may be read from a file named by `<NAME>_FILE` / `<name>_file`.
-pub(crate) const FILE_BACKED: [&str; 4] =
-    ["secret", "jwt_secret", "database_url", "revocations_secret"];
+pub(crate) const FILE_BACKED: [&str; 5] = [
+    "secret",
+    "jwt_secret",
+    "database_url",
+    "revocations_secret",
+    "smtp_url",
+];
 
 /// The config file path: `--config <path>` / `--config=<path>` anywhere on the command
 /// line, else `TESSERA_CONFIG`.

@@ -16,6 +16,7 @@ use crate::args::ServeArgs;
 use crate::commands::config::ConfigAction;
 use crate::commands::import::ImportAction;
 use crate::commands::keys::KeysAction;
+use crate::commands::mail::MailAction;
 use crate::commands::migrate::MigrateArgs;
 use crate::commands::sessions::SessionsAction;
 use crate::commands::token::TokenAction;
@@ -62,6 +63,11 @@ enum Command {
     Sessions {
         #[command(subcommand)]
         action: SessionsAction,
+    },
+    /// The outbox: list messages (and why one was given up), queue failed ones again.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
     },
     /// Bring users, passwords and live sessions over from another auth system.
     Import {
@@ -141,6 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Users { action } => commands::users::run(action).await,
         Command::Token { action } => commands::token::run(action).await,
         Command::Sessions { action } => commands::sessions::run(action).await,
+        Command::Mail { action } => commands::mail::run(action).await,
         Command::Import { action } => commands::import::run(action).await,
         Command::Config { action } => commands::config::run(action),
         Command::Healthcheck { url } => commands::healthcheck::run(&url).await,

@@ -11,7 +11,7 @@ use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
-use crate::{auth, http, openapi, probes, sessions, tasks, tokens, ui};
+use crate::{accounts, auth, http, openapi, probes, sessions, tasks, tokens, ui};
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
 #[derive(Debug, Clone)]
@@ -78,12 +78,12 @@ pub fn build_app(services: &Services) -> Router {
     )
 }
 
-/// Where the auth server's routes are nested.
-pub(crate) const AUTH_PREFIX: &str = "/api/auth";
+pub(crate) use crate::http::AUTH_PREFIX;
 
 /// The auth server's routes (relative to [`AUTH_PREFIX`]).
 fn auth_routes() -> openapi::Routes<AuthState> {
     auth::routes()
+        .merge(accounts::routes())
         .merge(tokens::routes())
         .merge(sessions::routes())
 }

@@ -6,14 +6,16 @@
 //!
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
-//! `startup` | `app` `upkeep` and the handlers `auth` `sessions` `tokens` | `state` |
-//! `session` | `keys` | `probes` `settings` `tasks` | `openapi` `password` `ui` | `http` |
+//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `tokens` | `state` |
+//! `session` | `keys` `mail` | `probes` `settings` `tasks` | `openapi` `password` `ui` | `http` |
 //! `metrics` `revocation` `serve`.
 
+mod accounts;
 mod app;
 mod auth;
 pub mod http;
 pub mod keys;
+pub mod mail;
 mod metrics;
 mod openapi;
 mod password;

@@ -135,6 +135,8 @@ pub struct Metrics {
     sign_in_failure: AtomicU64,
     refresh_reuse: AtomicU64,
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
+    /// (message kind, outcome) → count.
+    mail: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 /// Values read at scrape time.
@@ -148,6 +150,8 @@ pub struct Gauges {
     pub pool: Option<(u32, u32)>,
     /// The password-hashing queue, when this process checks passwords.
     pub hashing: Option<HashQueue>,
+    /// (pending, failed) messages in the outbox.
+    pub outbox: Option<(i64, i64)>,
 }
 
 /// The password-hashing queue's figures, read when `/metrics` is rendered.
@@ -201,6 +205,17 @@ impl Metrics {
     /// Records a detected refresh-credential reuse.
     pub fn refresh_reuse(&self) {
         self.refresh_reuse.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records how an attempt to send a message ended (`sent`, `dropped`, `retried`,
+    /// `failed`).
+    pub fn mail(&self, kind: &str, outcome: &'static str) {
+        *self
+            .mail
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((kind.to_owned(), outcome))
+            .or_default() += 1;
     }
 
     /// Records a request refused by a rate limit.
@@ -299,6 +314,24 @@ impl Metrics {
         {
             let _ = writeln!(out, "tessera_rate_limited_total{{rule=\"{rule}\"}} {n}");
         }
+        out.push_str("# HELP tessera_mail_total Outbox send attempts by message kind and outcome.\n# TYPE tessera_mail_total counter\n");
+        for ((kind, outcome), n) in self
+            .mail
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "tessera_mail_total{{kind=\"{}\",outcome=\"{outcome}\"}} {n}",
+                esc(kind)
+            );
+        }
+        if let Some((pending, failed)) = gauges.outbox {
+            out.push_str("# HELP tessera_mail_outbox Messages in the outbox: waiting to be sent, or given up (see `tessera mail list --failed`).\n# TYPE tessera_mail_outbox gauge\n");
+            let _ = writeln!(out, "tessera_mail_outbox{{status=\"pending\"}} {pending}");
+            let _ = writeln!(out, "tessera_mail_outbox{{status=\"failed\"}} {failed}");
+        }
         if let Some(n) = gauges.active_sessions {
             out.push_str("# HELP tessera_active_sessions Live, unexpired sessions.\n# TYPE tessera_active_sessions gauge\n");
             let _ = writeln!(out, "tessera_active_sessions {n}");
@@ -359,12 +392,17 @@ mod tests {
         m.sign_in(false);
         m.refresh_reuse();
         m.rate_limited("sign-in");
+        m.mail("reset-password", "retried");
+        m.mail("reset-password", "sent");
         let text = m.render(&Gauges {
             active_sessions: Some(3),
             keys: vec![("k1".into(), 60, false)],
             pool: Some((4, 1)),
             hashing: Some(HashQueue::default()),
+            outbox: Some((2, 1)),
         });
+        assert!(text.contains("tessera_mail_total{kind=\"reset-password\",outcome=\"sent\"} 1"));
+        assert!(text.contains("tessera_mail_outbox{status=\"failed\"} 1"));
         assert!(text.contains("tessera_http_requests_total{method=\"GET\",route=\"/api/{user_id}/tasks\",status=\"200\"} 2"));
         assert!(text.contains("tessera_http_request_duration_seconds_bucket{route=\"/api/{user_id}/tasks\",le=\"0.005\"} 1"));
         assert!(text.contains("tessera_http_request_duration_seconds_bucket{route=\"/api/{user_id}/tasks\",le=\"+Inf\"} 2"));

@@ -106,8 +106,14 @@ async fn serve_metrics(State(m): State<MetricsState>) -> Response {
                 .collect()
         })
         .unwrap_or_default();
+    let outbox = tokio::time::timeout(Duration::from_secs(2), m.store.outbox_counts())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|c| (c.pending, c.failed));
     let gauges = metrics::Gauges {
         active_sessions,
+        outbox,
         keys,
         pool: Some(m.store.pool_stats()),
         hashing: m.hashing.as_ref().map(|h| metrics::HashQueue {

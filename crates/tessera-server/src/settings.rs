@@ -2,6 +2,7 @@
 //! tests build them directly. Nothing in here reads the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretSlice};
@@ -101,6 +102,28 @@ pub struct Settings {
     /// Which halves this process serves, and where a stand-alone API learns keys and ended
     /// sessions.
     pub deployment: Deployment,
+    /// Mail delivery and the address rules.
+    pub email: Email,
+}
+
+/// Mail delivery (verification, password reset, change of address) and the address rules.
+#[derive(Debug, Clone)]
+pub struct Email {
+    /// Where mail goes: `smtp://host:port` (plain, a local relay),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465`, or
+    /// `file:///dir` (development: each message written as an `.eml` file). `None`: the
+    /// email features answer Better Auth's "not enabled" errors. `Debug` hides the password.
+    pub smtp_url: Option<DatabaseUrl>,
+    /// The sender (`Name <address>`); default `<app name> <no-reply@<base URL host>>`.
+    pub email_from: Option<String>,
+    /// Sign-up does not sign in, and an unverified address cannot sign in (403
+    /// `EMAIL_NOT_VERIFIED`; the link is sent again).
+    pub require_email_verification: bool,
+    /// The product name users see: sender name, subjects, TOTP issuer, passkey relying party.
+    pub app_name: String,
+    /// A directory whose `<message>.subject`, `<message>.txt` and `<message>.html` files
+    /// replace the built-in texts.
+    pub email_templates: Option<PathBuf>,
 }
 
 /// Listening, the public URL, browsers and proxies, connection limits.
@@ -232,7 +255,8 @@ impl From<Vec<u8>> for Secret {
     }
 }
 
-/// A database URL whose `Debug` hides the password (`postgres://u:***@h/db`).
+/// A URL with credentials (database, SMTP) whose `Debug` hides the password
+/// (`postgres://u:***@h/db`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
 
@@ -375,6 +399,10 @@ pub mod defaults {
     pub const SIGN_UP_RESPONSE: SignUpResponse = SignUpResponse::Reveal;
     /// Least time between JWKS refetches for an unknown key id.
     pub const JWKS_COOLDOWN: Duration = Duration::from_secs(30);
+    /// The product name in mail, TOTP and passkeys.
+    pub const APP_NAME: &str = "Tessera";
+    /// Whether an unverified address may sign in.
+    pub const REQUIRE_EMAIL_VERIFICATION: bool = false;
 }
 
 /// Connections served at once unless configured (the CLI lowers it to fit the process's
@@ -455,6 +483,18 @@ impl Default for Deployment {
     }
 }
 
+impl Default for Email {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            email_from: None,
+            require_email_verification: defaults::REQUIRE_EMAIL_VERIFICATION,
+            app_name: defaults::APP_NAME.to_owned(),
+            email_templates: None,
+        }
+    }
+}
+
 impl Settings {
     /// Defaults for a developer laptop, with the given secret.
     pub fn new_dev(secret: Vec<u8>) -> Self {
@@ -465,6 +505,7 @@ impl Settings {
             sessions: Sessions::default(),
             security: Security::default(),
             deployment: Deployment::default(),
+            email: Email::default(),
         }
     }
 
@@ -516,6 +557,12 @@ impl Settings {
         if self.sessions.session_max_lifetime < self.sessions.session_ttl {
             return Err(SettingsError::BadDuration(
                 "the absolute session lifetime must be at least the session TTL".into(),
+            ));
+        }
+        let app = &self.email.app_name;
+        if app.trim().is_empty() || app.chars().count() > 64 || app.chars().any(char::is_control) {
+            return Err(SettingsError::BadSetting(
+                "--app-name must be 1 to 64 printable characters".into(),
             ));
         }
         if self.tokens.access_token_ttl < Duration::from_secs(10)
@@ -665,6 +712,11 @@ mod tests {
             }
             assert!(d.contains("postgres://app:***@db/tessera"), "{d}");
             assert_eq!(d.matches("<redacted>").count(), 3, "{d}");
+        }
+        s.email.smtp_url = Some("smtps://mailer:smtp-pass@mail.test:465".into());
+        for d in [format!("{s:?}"), format!("{s:#?}")] {
+            assert!(!d.contains("smtp-pass"), "{d}");
+            assert!(d.contains("smtps://mailer:***@mail.test:465"), "{d}");
         }
     }
 }

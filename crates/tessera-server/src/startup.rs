@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{Services, build_app};
 use crate::keys;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::revocation::Revocations;
 use crate::serve;
@@ -40,6 +41,9 @@ pub enum StartError {
     /// The password-hashing threads could not be started.
     #[error("could not start the password-hashing threads: {0}")]
     HashThreads(#[source] std::io::Error),
+    /// Mail delivery could not be set up (an SMTP URL, the sender or a template file).
+    #[error("mail: {0}")]
+    Mail(String),
     /// The token verifier could not be configured.
     #[error("token verification: {0}")]
     Verifier(tessera_verify::ConfigError),
@@ -194,6 +198,8 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let auth = keys
             .map(|k| {
+                let mailer = Mailer::new(&settings, store.clone(), clock.clone(), metrics.clone())
+                    .map_err(StartError::Mail)?;
                 AuthState::new(
                     settings.clone(),
                     store.clone(),
@@ -201,6 +207,7 @@ impl Application {
                     clock.clone(),
                     Revocations::new(revoked.clone()),
                     metrics.clone(),
+                    mailer,
                 )
                 .map_err(StartError::HashThreads)
             })

@@ -1,6 +1,6 @@
 //! The auth server's state: the services its handlers use, passed explicitly (no globals).
 //! A handler asks for the whole [`AuthState`] or, through `FromRef`, only for the part it
-//! needs ([`Sessions`], [`Passwords`], [`TrustedProxies`]); extractors such as
+//! needs ([`Sessions`], [`Passwords`], [`Mailer`], [`TrustedProxies`]); extractors such as
 //! [`crate::session::CurrentSession`] and [`crate::http::client_ip::ClientIp`] need no more.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use crate::http::client_ip::TrustedProxies;
 use crate::http::origin::TrustedOrigins;
 use crate::http::rate_limit::RateLimiter;
 use crate::keys::KeyRing;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::password::Passwords;
 use crate::revocation::Revocations;
@@ -31,6 +32,7 @@ struct Inner {
     keys: Arc<KeyRing>,
     sessions: Sessions,
     passwords: Passwords,
+    mailer: Mailer,
     revocations: Revocations,
     limiter: Arc<RateLimiter>,
     metrics: Arc<Metrics>,
@@ -50,6 +52,7 @@ impl AuthState {
         clock: Arc<dyn Clock>,
         revocations: Revocations,
         metrics: Arc<Metrics>,
+        mailer: Mailer,
     ) -> std::io::Result<Self> {
         // A check that would wait more than half the request timeout is refused (503): the
         // rest of the request, the hash itself included, must fit too.
@@ -75,6 +78,7 @@ impl AuthState {
             keys,
             sessions,
             passwords,
+            mailer,
             revocations,
             limiter: Arc::new(limiter),
             metrics,
@@ -111,6 +115,11 @@ impl AuthState {
         &self.0.passwords
     }
 
+    /// Mail: the outbox and its sender.
+    pub fn mailer(&self) -> &Mailer {
+        &self.0.mailer
+    }
+
     /// The ended-sessions set and its bookkeeping.
     pub fn revocations(&self) -> &Revocations {
         &self.0.revocations
@@ -141,6 +150,12 @@ impl FromRef<AuthState> for Sessions {
 impl FromRef<AuthState> for Passwords {
     fn from_ref(state: &AuthState) -> Self {
         state.0.passwords.clone()
+    }
+}
+
+impl FromRef<AuthState> for Mailer {
+    fn from_ref(state: &AuthState) -> Self {
+        state.0.mailer.clone()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Background jobs of an auth server process, each on its own interval: learn which sessions
 //! other instances (or the CLI) ended, pick up keys rotated elsewhere, forget idle rate-limit
-//! buckets, delete long-dead session rows.
+//! buckets, delete long-dead session rows, email tokens and sent mail, and send the outbox
+//! (see `mail::sender`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -22,6 +23,8 @@ const LIMITER_SWEEP_EVERY: Duration = Duration::from_secs(60);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How long revoked session rows are kept, so revocation feeds and audits still see them.
 const KEEP_REVOKED_MS: i64 = 24 * 3600 * 1000;
+/// How long sent and dropped mail, and expired email tokens, are kept (for operators).
+const KEEP_MAIL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// The running jobs; [`Upkeep::stop`] ends them.
 #[derive(Debug)]
@@ -37,6 +40,9 @@ impl Upkeep {
 /// Starts the jobs of an auth server (and, in the same process, the tasks API's key set).
 pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
     let mut jobs = JoinSet::new();
+    if state.mailer().enabled() {
+        jobs.spawn(crate::mail::sender::run(state.mailer().clone()));
+    }
     jobs.spawn(every(REVOCATIONS_EVERY, state.clone(), rebuild_revocations));
     let keys_state = state.clone();
     jobs.spawn(every(
@@ -65,6 +71,14 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
         let before = state.clock().now_ms() - KEEP_REVOKED_MS;
         if let Err(e) = state.store().purge_sessions(before).await {
             tracing::warn!(error = %e, "session cleanup failed");
+        }
+        // Idempotent deletes: several instances running them at once is harmless.
+        let before = state.clock().now_ms() - KEEP_MAIL_MS;
+        if let Err(e) = state.store().purge_email_tokens(before).await {
+            tracing::warn!(error = %e, "email token cleanup failed");
+        }
+        if let Err(e) = state.store().purge_mail(before).await {
+            tracing::warn!(error = %e, "outbox cleanup failed");
         }
     }));
     Upkeep(jobs)

@@ -3,8 +3,8 @@
 //!
 //! * [`connect`] opens the backend a database URL names and runs its migrations.
 //! * The port (`port.rs`): one trait per aggregate ([`UserStore`], [`SessionStore`],
-//!   [`RefreshStore`], [`KeyStore`], [`TaskStore`], [`ImportStore`], and [`Database`] for the
-//!   pool itself); [`Store`] is their union.
+//!   [`RefreshStore`], [`KeyStore`], [`TaskStore`], [`ImportStore`], [`EmailTokenStore`],
+//!   [`OutboxStore`], and [`Database`] for the pool itself); [`Store`] is their union.
 //! * The SQL (`sql/`), one file per aggregate, one SQL text per query for both backends; the
 //!   adapters (`sqlite.rs`, `postgres.rs`) say how to connect, begin a write transaction and
 //!   read an error.
@@ -44,7 +44,8 @@ pub use import::{
 };
 pub use models::*;
 pub use port::{
-    Database, ImportStore, KeyStore, RefreshStore, SessionStore, Store, TaskStore, UserStore,
+    Database, EmailTokenStore, ImportStore, KeyStore, OutboxStore, RefreshStore, SessionStore,
+    Store, TaskStore, UserStore,
 };
 
 use std::sync::Arc;

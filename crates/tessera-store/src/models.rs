@@ -200,3 +200,172 @@ pub struct RefreshPolicy {
     /// How far a successful rotation extends the session (it is activity).
     pub lifetime: tessera_core::SessionLifetime,
 }
+
+/// What a token sent by email is for. A token is only ever accepted for its own purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailTokenPurpose {
+    /// Proves the user receives mail at their address.
+    VerifyEmail,
+    /// Lets the user choose a new password.
+    ResetPassword,
+    /// Sent to the current address: confirms a change of address the user asked for.
+    ConfirmEmailChange,
+    /// Sent to the new address: proves the user receives mail there, and makes the change.
+    VerifyNewEmail,
+}
+
+impl EmailTokenPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify-email",
+            Self::ResetPassword => "reset-password",
+            Self::ConfirmEmailChange => "confirm-email-change",
+            Self::VerifyNewEmail => "verify-new-email",
+        }
+    }
+
+    /// The purpose a stored name stands for.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "verify-email" => Self::VerifyEmail,
+            "reset-password" => Self::ResetPassword,
+            "confirm-email-change" => Self::ConfirmEmailChange,
+            "verify-new-email" => Self::VerifyNewEmail,
+            _ => return None,
+        })
+    }
+}
+
+/// A token to store (by digest) before the message carrying it is sent.
+#[derive(Debug, Clone)]
+pub struct NewEmailToken {
+    /// SHA-256 digest (hex) of the token.
+    pub token_digest: String,
+    /// What it is for.
+    pub purpose: EmailTokenPurpose,
+    /// Whose it is.
+    pub user_id: String,
+    /// The user's address now.
+    pub email: String,
+    /// For a change of address: the address asked for.
+    pub new_email: Option<String>,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+}
+
+/// A token as read (or consumed).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EmailTokenRow {
+    /// Stored purpose name (see [`EmailTokenPurpose::parse`]).
+    pub purpose: String,
+    /// Whose it is.
+    pub user_id: String,
+    /// The user's address when it was made.
+    pub email: String,
+    /// For a change of address: the address asked for.
+    pub new_email: Option<String>,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+}
+
+/// What [`crate::EmailTokenStore::consume_email_token`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed {
+    /// The token was live and is now used up.
+    Fresh(EmailTokenRow),
+    /// The token exists but had expired (it is used up now too).
+    Expired,
+    /// No such token, already used, or made for another purpose.
+    Unknown,
+}
+
+/// The outcome of a password reset in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetOutcome {
+    /// The password was set; every session of the user ended (their ids).
+    Reset {
+        /// The user whose password changed.
+        user: User,
+        /// Sessions that ended.
+        ended_sessions: Vec<String>,
+    },
+    /// The token was expired.
+    Expired,
+    /// No such token, already used, or for another purpose or an address the user no longer
+    /// has.
+    Invalid,
+}
+
+/// A message to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    /// New id.
+    pub id: String,
+    /// Which message (see the `outbox` table).
+    pub kind: String,
+    /// Lower-cased address.
+    pub recipient: String,
+    /// The user it is about, when known.
+    pub user_id: Option<String>,
+    /// JSON parameters of the message.
+    pub payload: String,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MailRow {
+    /// Id.
+    pub id: String,
+    /// Which message.
+    pub kind: String,
+    /// Lower-cased address.
+    pub recipient: String,
+    /// The user it is about, when known.
+    pub user_id: Option<String>,
+    /// JSON parameters.
+    pub payload: String,
+    /// `pending`, `sent`, `dropped` or `failed`.
+    pub status: String,
+    /// Attempts so far (the current one included, once claimed).
+    pub attempts: i64,
+    /// Creation, unix ms.
+    pub created_at: i64,
+    /// When it is due (again), unix ms.
+    pub next_attempt_at: i64,
+    /// When it was sent, dropped or given up, unix ms.
+    pub done_at: Option<i64>,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+/// How a send attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailResult {
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Nothing to send (unknown address, already verified …).
+    Dropped,
+    /// Failed for good (e.g. a refused recipient); the reason is kept.
+    Failed(String),
+    /// Failed for now; try again at the given time.
+    Retry {
+        /// Next attempt, unix ms.
+        at_ms: i64,
+        /// The reason.
+        error: String,
+    },
+}
+
+/// Outbox figures for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Waiting to be sent.
+    pub pending: i64,
+    /// Given up.
+    pub failed: i64,
+}

@@ -9,8 +9,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    ImportUser, ImportedUser, NewRefreshToken, NewSession, NewUser, RefreshOutcome, RefreshPolicy,
-    Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, User, UserId,
+    Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser, ImportedUser, MailResult, MailRow,
+    NewEmailToken, NewMail, NewRefreshToken, NewSession, NewUser, OutboxCounts, RefreshOutcome,
+    RefreshPolicy, ResetOutcome, Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId,
+    TaskRow, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -65,6 +67,100 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Replaces the credential hash (password change, or rehash after sign-in).
     async fn set_password_hash(&self, user_id: UserId<'_>, hash: &str, now_ms: i64) -> Result<()>;
+
+    /// Changes the name and/or the image (`Some(None)` removes it); `None` when there is no
+    /// such user.
+    async fn update_profile(
+        &self,
+        user_id: UserId<'_>,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        now_ms: i64,
+    ) -> Result<Option<User>>;
+}
+
+/// Tokens carried by email links, and the account changes they authorise. Each write that
+/// uses a token up does so in the statement that reads it, so a token works once even under
+/// concurrent requests.
+#[async_trait]
+pub trait EmailTokenStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a token (by digest) before the message carrying it is sent.
+    async fn create_email_token(&self, token: &NewEmailToken) -> Result<()>;
+
+    /// The live token with this digest and purpose, without using it up (the reset link's
+    /// GET, which a mail scanner may fetch).
+    async fn peek_email_token(
+        &self,
+        token_digest: &str,
+        purpose: EmailTokenPurpose,
+        now_ms: i64,
+    ) -> Result<Option<EmailTokenRow>>;
+
+    /// Uses a token up if it has one of `purposes` (1 to 3 of them).
+    async fn consume_email_token(
+        &self,
+        token_digest: &str,
+        purposes: &[EmailTokenPurpose],
+        now_ms: i64,
+    ) -> Result<Consumed>;
+
+    /// Marks the user's address verified if it is still `email`; false otherwise.
+    async fn mark_email_verified(
+        &self,
+        user_id: UserId<'_>,
+        email: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Moves the user from `old_email` to `new_email` (verified), voiding the links sent to
+    /// the old address. `None` if the user no longer has `old_email`; a taken address gives
+    /// `Conflict("users_email_key")`.
+    async fn change_email(
+        &self,
+        user_id: UserId<'_>,
+        old_email: &str,
+        new_email: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>>;
+
+    /// In one transaction: uses up a reset token, sets the password (creating the
+    /// credential if the user had none), marks the address verified, voids the user's other
+    /// reset links and ends every session of the user.
+    async fn reset_password(
+        &self,
+        token_digest: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<ResetOutcome>;
+
+    /// Deletes tokens that expired before `before_ms`.
+    async fn purge_email_tokens(&self, before_ms: i64) -> Result<u64>;
+}
+
+/// Mail waiting to be sent, and what became of it.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Puts a message in the outbox.
+    async fn enqueue_mail(&self, mail: &NewMail) -> Result<()>;
+
+    /// Claims up to `limit` due messages for `lease_ms`: no other sender (in this process
+    /// or another) gets them until the lease runs out or [`Self::finish_mail`] is called.
+    async fn claim_mail(&self, now_ms: i64, lease_ms: i64, limit: u32) -> Result<Vec<MailRow>>;
+
+    /// Records how an attempt ended (and releases the claim).
+    async fn finish_mail(&self, id: &str, result: &MailResult, now_ms: i64) -> Result<()>;
+
+    /// Messages, newest first, optionally of one status (for operators).
+    async fn list_mail(&self, status: Option<&str>, limit: u32) -> Result<Vec<MailRow>>;
+
+    /// Puts failed messages (one, or all) back in the queue; returns how many.
+    async fn requeue_failed_mail(&self, id: Option<&str>, now_ms: i64) -> Result<u64>;
+
+    /// Pending and failed counts (for metrics).
+    async fn outbox_counts(&self) -> Result<OutboxCounts>;
+
+    /// Deletes sent and dropped messages finished before `before_ms`.
+    async fn purge_mail(&self, before_ms: i64) -> Result<u64>;
 }
 
 /// Sign-in sessions, looked up by the digest of their token.
@@ -196,11 +292,27 @@ pub trait ImportStore: Send + Sync + std::fmt::Debug + 'static {
 /// Everything Tessera persists: the union of the aggregate traits. Implemented for every
 /// type that implements them all.
 pub trait Store:
-    Database + UserStore + SessionStore + RefreshStore + KeyStore + TaskStore + ImportStore
+    Database
+    + UserStore
+    + SessionStore
+    + RefreshStore
+    + KeyStore
+    + TaskStore
+    + ImportStore
+    + EmailTokenStore
+    + OutboxStore
 {
 }
 
 impl<T> Store for T where
-    T: Database + UserStore + SessionStore + RefreshStore + KeyStore + TaskStore + ImportStore
+    T: Database
+        + UserStore
+        + SessionStore
+        + RefreshStore
+        + KeyStore
+        + TaskStore
+        + ImportStore
+        + EmailTokenStore
+        + OutboxStore
 {
 }

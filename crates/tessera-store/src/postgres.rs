@@ -91,4 +91,4 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(PostgresStore, " FOR UPDATE");
+impl_store!(PostgresStore, " FOR UPDATE", " FOR UPDATE SKIP LOCKED");

@@ -144,4 +144,4 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-impl_store!(SqliteStore, "");
+impl_store!(SqliteStore, "", "");

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod email_cases;
 mod import_cases;
 
 use std::sync::Arc;
@@ -615,6 +616,34 @@ macro_rules! conformance {
                     return;
                 };
                 super::tasks_are_scoped_to_their_owner(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn tokens_are_single_use_and_scoped() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::email_cases::tokens_are_single_use_and_scoped(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_consumption_succeeds_once() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::email_cases::concurrent_consumption_succeeds_once(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn reset_ends_sessions_and_voids_other_links() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::email_cases::reset_ends_sessions_and_voids_other_links(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn outbox_claims_are_exclusive() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::email_cases::outbox_claims_are_exclusive(f.store.clone()).await;
             }
         }
     };

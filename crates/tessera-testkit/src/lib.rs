@@ -1,7 +1,7 @@
 //! What Tessera's test suites share, so each is written once: fresh PostgreSQL databases
 //! ([`postgres`]), a JWS verifier written independently of the server's signing code
-//! ([`jws`]), and helpers for what goes over the wire ([`wire`]: headers, cookies, error
-//! envelopes, timestamps). Used by the server's HTTP suite, the store's conformance suite and
+//! ([`jws`]), a real SMTP server ([`smtp`]), and helpers for what goes over the wire ([`wire`]:
+//! headers, cookies, error envelopes, timestamps). Used by the server's HTTP suite, the store's conformance suite and
 //! the CLI's process tests. Never published, never a dependency of shipped code.
 
 // A failed expectation here is a failed test, which is what a panic reports.
@@ -9,4 +9,5 @@
 
 pub mod jws;
 pub mod postgres;
+pub mod smtp;
 pub mod wire;

@@ -5,6 +5,7 @@ pub(crate) mod config;
 pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod keys;
+pub(crate) mod mail;
 pub(crate) mod migrate;
 pub(crate) mod serve;
 pub(crate) mod sessions;

@@ -14,5 +14,6 @@ mod config;
 mod failure;
 mod import;
 mod instances;
+mod mail;
 mod services;
 mod users;

@@ -93,6 +93,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
             .error(&[
                 ErrorCode::InvalidCallbackUrl,
                 ErrorCode::CrossSiteNavigationLoginBlocked,
+                ErrorCode::EmailNotVerified,
             ])
             .uses_database(),
             sign_in,
@@ -165,7 +166,7 @@ fn parse_name(fields: &Fields) -> ApiResult<AccountName> {
 }
 
 /// Sign-up's answer to a broken account rule (the rules: `tessera_core::account`).
-fn account_refused(e: AccountError) -> ApiError {
+pub(crate) fn account_refused(e: AccountError) -> ApiError {
     match e {
         AccountError::Name(NameError::TooLong) => ApiError::validation(format!(
             "[body.name] Too big: expected string to have <={MAX_NAME_CHARS} characters"
@@ -185,7 +186,7 @@ fn account_refused(e: AccountError) -> ApiError {
     }
 }
 
-fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
+pub(crate) fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {
     match fields.opt_string("image")? {
         Some(s) if s.len() > MAX_IMAGE_LEN || s.chars().any(char::is_control) => {
             Err(ApiError::validation("[body.image] Invalid input"))
@@ -228,7 +229,11 @@ async fn sign_up(
 
     // Hash before touching the database: a duplicate email costs the same time as a new one.
     let hash = state.passwords().hash(password).await?;
-    let generic = state.settings().security.sign_up_response == SignUpResponse::Generic;
+    // Requiring a verified address means sign-up signs nobody in, so it answers taken and
+    // new addresses alike too (as Better Auth does).
+    let require_verified = state.settings().email.require_email_verification;
+    let generic =
+        state.settings().security.sign_up_response == SignUpResponse::Generic || require_verified;
     let new_user = NewUser {
         id: new_id(),
         name: name.into_string(),
@@ -263,6 +268,12 @@ async fn sign_up(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(event = "sign_up", user_id = %user.id, ip = ?ip.0, "user signed up");
+    // With mail configured, every new address gets its verification link.
+    let callback = fields.opt_string("callbackURL")?;
+    state
+        .mailer()
+        .queue_verification(state.limiter(), &user, callback)
+        .await?;
     if generic {
         return Ok(generic_sign_up_answer(&user));
     }
@@ -332,6 +343,18 @@ async fn sign_in(
     };
     limiter.refund(Rule::SignInFailuresPerClient, &per_client);
     limiter.refund(Rule::SignInFailuresPerAccount, email.as_str());
+    if state.settings().email.require_email_verification && !user.email_verified {
+        // Better Auth's sendOnSignIn: the right password earns a fresh link, not a session.
+        state
+            .mailer()
+            .queue_verification(limiter, &user, callback.as_deref())
+            .await?;
+        tracing::info!(event = "sign_in_unverified", user_id = %user.id, ip = ?ip.0, "sign-in refused: address not verified");
+        return Err(ApiError::new(
+            ErrorCode::EmailNotVerified,
+            "Email not verified",
+        ));
+    }
     state.metrics().sign_in(true);
     if needs_rehash {
         // Upgrade imported scrypt (or weaker Argon2) hashes now that we hold the password.

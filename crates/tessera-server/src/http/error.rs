@@ -34,6 +34,30 @@ pub enum ErrorCode {
     InvalidCursor,
     /// `INVALID_REQUEST` (bad request).
     InvalidRequest,
+    /// `VERIFICATION_EMAIL_NOT_ENABLED` (bad request).
+    VerificationEmailNotEnabled,
+    /// `RESET_PASSWORD_DISABLED` (bad request).
+    ResetPasswordDisabled,
+    /// `CHANGE_EMAIL_DISABLED` (bad request).
+    ChangeEmailDisabled,
+    /// `EMAIL_MISMATCH` (bad request).
+    EmailMismatch,
+    /// `EMAIL_ALREADY_VERIFIED` (bad request).
+    EmailAlreadyVerified,
+    /// `EMAIL_IS_THE_SAME` (bad request).
+    EmailIsTheSame,
+    /// `EMAIL_CAN_NOT_BE_UPDATED` (bad request).
+    EmailCanNotBeUpdated,
+    /// `NO_FIELDS_TO_UPDATE` (bad request).
+    NoFieldsToUpdate,
+    /// `INVALID_TOKEN` (bad request): a reset link's token that is unknown, used or expired.
+    InvalidResetToken,
+    /// `TOKEN_EXPIRED` (unauthorized).
+    TokenExpired,
+    /// `EMAIL_NOT_VERIFIED` (forbidden).
+    EmailNotVerified,
+    /// `SESSION_NOT_FRESH` (forbidden).
+    SessionNotFresh,
     /// `UNAUTHORIZED` (unauthorized).
     Unauthorized,
     /// `INVALID_EMAIL_OR_PASSWORD` (unauthorized).
@@ -116,6 +140,54 @@ impl ErrorCode {
                 "INVALID_REQUEST",
                 StatusCode::BAD_REQUEST,
                 "Invalid request",
+            ),
+            Self::VerificationEmailNotEnabled => (
+                "VERIFICATION_EMAIL_NOT_ENABLED",
+                StatusCode::BAD_REQUEST,
+                "Verification email isn't enabled",
+            ),
+            Self::ResetPasswordDisabled => (
+                "RESET_PASSWORD_DISABLED",
+                StatusCode::BAD_REQUEST,
+                "Reset password isn't enabled",
+            ),
+            Self::ChangeEmailDisabled => (
+                "CHANGE_EMAIL_DISABLED",
+                StatusCode::BAD_REQUEST,
+                "Change email is disabled",
+            ),
+            Self::EmailMismatch => ("EMAIL_MISMATCH", StatusCode::BAD_REQUEST, "Email mismatch"),
+            Self::EmailAlreadyVerified => (
+                "EMAIL_ALREADY_VERIFIED",
+                StatusCode::BAD_REQUEST,
+                "Email is already verified",
+            ),
+            Self::EmailIsTheSame => (
+                "EMAIL_IS_THE_SAME",
+                StatusCode::BAD_REQUEST,
+                "Email is the same",
+            ),
+            Self::EmailCanNotBeUpdated => (
+                "EMAIL_CAN_NOT_BE_UPDATED",
+                StatusCode::BAD_REQUEST,
+                "Email can not be updated",
+            ),
+            Self::NoFieldsToUpdate => (
+                "NO_FIELDS_TO_UPDATE",
+                StatusCode::BAD_REQUEST,
+                "No fields to update",
+            ),
+            Self::InvalidResetToken => ("INVALID_TOKEN", StatusCode::BAD_REQUEST, "Invalid token"),
+            Self::TokenExpired => ("TOKEN_EXPIRED", StatusCode::UNAUTHORIZED, "Token expired"),
+            Self::EmailNotVerified => (
+                "EMAIL_NOT_VERIFIED",
+                StatusCode::FORBIDDEN,
+                "Email not verified",
+            ),
+            Self::SessionNotFresh => (
+                "SESSION_NOT_FRESH",
+                StatusCode::FORBIDDEN,
+                "Session is not fresh",
             ),
             Self::Unauthorized => ("UNAUTHORIZED", StatusCode::UNAUTHORIZED, "Unauthorized"),
             Self::InvalidEmailOrPassword => (

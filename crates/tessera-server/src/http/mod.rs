@@ -11,3 +11,6 @@ pub mod rate_limit;
 
 pub use body::{Fields, JsonBody, JsonOrFormBody};
 pub use error::{ApiError, ApiResult, ErrorCode};
+
+/// Where the auth server's routes are nested (links in mail are built on it too).
+pub(crate) const AUTH_PREFIX: &str = "/api/auth";

@@ -91,6 +91,10 @@ pub enum Rule {
     ChangePassword,
     /// Access-token requests per client IP.
     Token,
+    /// Requests that send mail (verification, reset, change of address), per client IP.
+    SendMail,
+    /// Mail to one address, whoever asks for it.
+    MailPerRecipient,
 }
 
 impl Rule {
@@ -104,11 +108,13 @@ impl Rule {
             Rule::Refresh => "refresh",
             Rule::ChangePassword => "change-password",
             Rule::Token => "token",
+            Rule::SendMail => "send-mail",
+            Rule::MailPerRecipient => "mail-per-recipient",
         }
     }
 
     /// Every rule.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 9] = [
         Rule::SignIn,
         Rule::SignInFailuresPerClient,
         Rule::SignInFailuresPerAccount,
@@ -116,6 +122,8 @@ impl Rule {
         Rule::Refresh,
         Rule::ChangePassword,
         Rule::Token,
+        Rule::SendMail,
+        Rule::MailPerRecipient,
     ];
 }
 
@@ -139,6 +147,8 @@ impl Default for RateLimits {
             (Rule::Refresh, Quota::new(60, m(1))),
             (Rule::ChangePassword, Quota::new(10, m(10))),
             (Rule::Token, Quota::new(120, m(1))),
+            (Rule::SendMail, Quota::new(10, m(10))),
+            (Rule::MailPerRecipient, Quota::new(3, m(15))),
         ]);
         Self {
             enabled: true,
@@ -324,6 +334,11 @@ pub mod rules {
     rule_kind!(SignIn, SignIn, "Sign-in attempts per client IP.");
     rule_kind!(SignUp, SignUp, "Sign-ups per client IP.");
     rule_kind!(Refresh, Refresh, "Refreshes per client IP.");
+    rule_kind!(
+        SendMail,
+        SendMail,
+        "Requests that send mail, per client IP."
+    );
     rule_kind!(
         ChangePassword,
         ChangePassword,

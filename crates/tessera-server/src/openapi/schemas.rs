@@ -23,6 +23,9 @@ API and are not listed.";
 pub(crate) fn tag_description(tag: &str) -> &'static str {
     match tag {
         "auth" => "Better Auth's email-and-password core",
+        "email" => {
+            "Address verification, password reset and change of address (mail through the outbox)"
+        }
         "jwt" => "Access tokens (Better Auth's jwt plugin)",
         "sessions" => "Listing and ending sessions, password changes, refresh credentials",
         "tasks" => "The per-user tasks API (bearer access token whose `sub` is `{user_id}`)",
@@ -206,7 +209,7 @@ pub(crate) fn components() -> Value {
             "userAgent": { "type": "string" },
         },
     });
-    json!({
+    let mut all = json!({
         "Error": {
             "type": "object",
             "required": ["message", "code"],
@@ -398,5 +401,69 @@ pub(crate) fn components() -> Value {
             },
         },
         "UpdateTaskRequest": update_task,
+    });
+    if let (Value::Object(all), Value::Object(email)) = (&mut all, email_schemas(&password)) {
+        all.extend(email);
+    }
+    all
+}
+
+/// The schemas of the email routes (`accounts`), apart to keep `json!` within its recursion
+/// limit.
+fn email_schemas(password: &Value) -> Value {
+    json!({
+        "SendVerificationEmailRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": { "type": "string", "format": "email" },
+                "callbackURL": { "type": "string",
+                    "description": "Where the link sends the browser afterwards: a path or a trusted origin (default: the UI's /verify-email)" },
+            },
+        },
+        "RequestPasswordResetRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": { "type": "string", "format": "email" },
+                "redirectTo": { "type": "string",
+                    "description": "The page that receives `?token=` (a path or a trusted origin; default: the UI's /reset-password)" },
+            },
+        },
+        "ResetPasswordRequest": {
+            "type": "object",
+            "required": ["newPassword"],
+            "properties": {
+                "newPassword": password,
+                "token": { "type": "string", "description": "The token from the reset link (or `?token=`)" },
+            },
+        },
+        "ChangeEmailRequest": {
+            "type": "object",
+            "required": ["newEmail"],
+            "properties": {
+                "newEmail": { "type": "string", "format": "email" },
+                "callbackURL": { "type": "string" },
+                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN,
+                    "description": "Tessera: the current password; required unless the session is younger than 15 minutes" },
+            },
+        },
+        "UpdateUserRequest": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS },
+                "image": { "type": ["string", "null"], "maxLength": MAX_IMAGE_LEN },
+            },
+        },
+        "StatusMessage": {
+            "type": "object", "required": ["status", "message"],
+            "properties": { "status": { "const": true }, "message": { "type": "string" } },
+        },
+        "VerifyEmailResponse": {
+            "type": "object", "required": ["status", "user"],
+            "properties": { "status": { "const": true },
+                "user": { "oneOf": [ { "type": "null" }, r("User") ],
+                    "description": "The user after a change of address; null otherwise" } },
+        },
     })
 }

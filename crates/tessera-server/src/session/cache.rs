@@ -69,6 +69,12 @@ impl SessionCache {
             .remove(digest);
     }
 
+    /// Forgets every entry of this user's sessions (their user row changed: name, address).
+    pub(crate) fn forget_user(&self, user_id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        entries.retain(|_, e| e.user.id != user_id);
+    }
+
     /// Forgets every entry of these sessions.
     pub(crate) fn forget_sessions(&self, session_ids: &[String]) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);

@@ -216,6 +216,14 @@ impl Sessions {
         }
     }
 
+    /// Drops the cached lookups of a user's sessions after their user row changed (name,
+    /// address, verification), so no answer shows the old row.
+    pub(crate) fn forget_user(&self, user_id: &str) {
+        if let Some(cache) = &self.0.cache {
+            cache.forget_user(user_id);
+        }
+    }
+
     /// Drops a token's cached lookup after its row changed.
     pub(crate) fn forget_cached(&self, digest: &str) {
         if let Some(cache) = &self.0.cache {

@@ -245,6 +245,16 @@ async fn change_password(
         .set_password_hash(UserId(&current.user.id), &hash, state.clock().now_ms())
         .await?;
     tracing::info!(event = "password_changed", user_id = %current.user.id, "password changed");
+    // The owner hears of it at their address (ASVS 6.3.6), whoever changed it.
+    state
+        .mailer()
+        .enqueue(
+            crate::mail::Kind::PasswordChanged,
+            &current.user.email,
+            Some(&current.user.id),
+            &crate::mail::Payload::default(),
+        )
+        .await?;
     // Whoever else held a session for this account is out.
     revoke_all(&state, &current, Some(&current.session.id)).await?;
     if !rotate_current {

@@ -18,6 +18,8 @@ mod attack_races;
 mod bad_input;
 mod bearer;
 mod cookies;
+mod email;
+mod email_delivery;
 mod get_session;
 mod jwt;
 mod layout;

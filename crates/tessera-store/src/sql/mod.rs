@@ -8,6 +8,7 @@
 //! The macros expect, in the adapter module: `self.pool` (the sqlx pool),
 //! `self.begin_write()` (a write transaction) and `fn map_err(sqlx::Error) -> StoreError`.
 
+pub(crate) mod email;
 pub(crate) mod import;
 pub(crate) mod keys;
 pub(crate) mod refresh;
@@ -18,9 +19,9 @@ pub(crate) mod users;
 /// Implements every aggregate trait (and so [`crate::Store`]) for an adapter type. `$lock`
 /// is appended to the SELECT that reads a refresh credential inside the rotation transaction
 /// (`" FOR UPDATE"` on PostgreSQL; empty on SQLite, where `BEGIN IMMEDIATE` already
-/// serialises writers).
+/// serialises writers). `$skip_locked` ends the outbox's claiming sub-select (see `email`).
 macro_rules! impl_store {
-    ($store:ty, $lock:expr) => {
+    ($store:ty, $lock:expr, $skip_locked:expr) => {
         #[async_trait::async_trait]
         impl $crate::Database for $store {
             async fn ping(&self) -> $crate::Result<()> {
@@ -49,6 +50,7 @@ macro_rules! impl_store {
         $crate::sql::keys::impl_key_store!($store);
         $crate::sql::tasks::impl_task_store!($store);
         $crate::sql::import::impl_import_store!($store);
+        $crate::sql::email::impl_email_store!($store, $skip_locked);
     };
 }
 pub(crate) use impl_store;

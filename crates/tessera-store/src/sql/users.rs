@@ -42,6 +42,12 @@ pub(crate) const LIST: &str = "SELECT id, name, email, email_verified, image, cr
 pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE accounts SET password_hash = $1, updated_at = $2 \
      WHERE user_id = $3 AND provider_id = 'credential'";
 
+/// `$2`/`$3`: whether to set the name/image; `$4`/`$5`: the values.
+pub(crate) const UPDATE_PROFILE: &str = "UPDATE users SET \
+     name = CASE WHEN $2 THEN $4 ELSE name END, \
+     image = CASE WHEN $3 THEN $5 ELSE image END, updated_at = $6 WHERE id = $1 \
+     RETURNING id, name, email, email_verified, image, created_at, updated_at, disabled_at";
+
 /// Implements [`crate::UserStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_user_store {
     ($store:ty) => {
@@ -200,6 +206,25 @@ macro_rules! impl_user_store {
                     .await
                     .map_err(map_err)?;
                 Ok(())
+            }
+
+            async fn update_profile(
+                &self,
+                user_id: $crate::UserId<'_>,
+                name: Option<&str>,
+                image: Option<Option<&str>>,
+                now_ms: i64,
+            ) -> $crate::Result<Option<$crate::User>> {
+                sqlx::query_as($crate::sql::users::UPDATE_PROFILE)
+                    .bind(user_id.as_str())
+                    .bind(name.is_some())
+                    .bind(image.is_some())
+                    .bind(name)
+                    .bind(image.flatten())
+                    .bind(now_ms)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)
             }
         }
     };

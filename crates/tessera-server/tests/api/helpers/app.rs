@@ -123,7 +123,7 @@ impl TestApp {
         self.api.request(method, self.url(path))
     }
 
-    pub(super) fn with(&self, rb: RequestBuilder, who: &Who, post: bool) -> RequestBuilder {
+    pub(crate) fn with(&self, rb: RequestBuilder, who: &Who, post: bool) -> RequestBuilder {
         match who {
             Who::Anonymous => rb,
             Who::Cookie(c) => {
@@ -138,7 +138,7 @@ impl TestApp {
         }
     }
 
-    pub(super) fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
+    pub(crate) fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
         self.request(Method::POST, path)
             .header("content-type", "application/json")
             .body(body.to_string())

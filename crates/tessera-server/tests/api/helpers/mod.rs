@@ -19,7 +19,8 @@
 //! By concern: [`app`] starts and stops servers (`spawn_app`, `TestApp`, restarts);
 //! [`endpoints`] has one `TestApp` method per endpoint and the shortcuts built on them;
 //! [`browser`] is a cookie-keeping client; [`database`] reads what the server stored (SQLite
-//! file or PostgreSQL database); [`wire`] reads responses. What other suites share too (the
+//! file or PostgreSQL database); [`mail`] runs a server with a real SMTP server beside it and
+//! parses what it received; [`wire`] reads responses. What other suites share too (the
 //! independent JWS verifier, header and envelope helpers, fresh PostgreSQL databases) comes
 //! from `tessera-testkit` and is re-exported here, so tests `use crate::helpers::*`.
 
@@ -29,6 +30,7 @@ mod app;
 mod browser;
 mod database;
 mod endpoints;
+mod mail;
 mod wire;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,6 +40,7 @@ pub(crate) use app::*;
 pub(crate) use browser::*;
 pub(crate) use database::*;
 pub(crate) use endpoints::*;
+pub(crate) use mail::*;
 pub(crate) use tessera_testkit::jws::*;
 pub(crate) use tessera_testkit::wire::*;
 pub(crate) use wire::*;
