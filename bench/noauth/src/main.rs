@@ -1,6 +1,7 @@
 //! `tessera-bench-noauth <bind> <sqlite-url>`: serves `GET /api/{user_id}/tasks` exactly as
 //! Tessera's tasks API does (the same `TaskStore::list_tasks`, page parsing defaults, DTO,
-//! `no-store` layer, request metrics, `tessera_server::http::layers` and connection loop),
+//! `no-store` layer, `tessera_server::http::layers` with its request log and metrics, and
+//! connection loop),
 //! but without the `OwnerOf` extractor: no token is read or verified. Only for measuring the
 //! cost of authentication in `bench/run`.
 
@@ -76,16 +77,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             get(list).layer(tessera_server::http::layers::no_store_layer()),
         )
         .route("/healthz", get(|| async { Json(serde_json_ok()) }))
-        .with_state(store)
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            tessera_server::observe_request,
-        ));
+        .with_state(store);
     let app = tessera_server::http::layers::apply(
         router,
         &[format!("http://{bind}")],
         Duration::from_secs(15),
         false,
+        metrics,
     );
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     let options = tessera_server::serve::ServeOptions {

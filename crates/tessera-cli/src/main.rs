@@ -7,6 +7,7 @@ mod commands;
 #[cfg(test)]
 mod documented;
 mod layers;
+mod logwriter;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use tessera_server::settings::defaults;

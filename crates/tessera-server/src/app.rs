@@ -82,16 +82,13 @@ pub fn build_app(services: &Services) -> Router {
     router = router.merge(openapi::serve(docs, &ops));
     let router = router
         .fallback(not_found)
-        .method_not_allowed_fallback(http::error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            services.metrics.clone(),
-            probes::observe_request,
-        ));
+        .method_not_allowed_fallback(http::error::method_not_allowed);
     http::layers::apply(
         router,
         &services.settings.all_trusted_origins(),
         services.settings.http.request_timeout,
         services.settings.http.http2,
+        services.metrics.clone(),
     )
 }
 

@@ -2,28 +2,135 @@
 //! so several apps in one test process keep separate counts). Requests are labelled by route
 //! template, never by raw path or user id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use http::Method;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// (method, status) counters kept lock-free per route; a route answering with more
+/// distinct pairs than this spills the rest into a locked map (never seen in practice:
+/// a route answers with a handful of statuses).
+const PAIR_SLOTS: usize = 16;
+
+/// The counters of one route template. Recording a request touches only atomics: no
+/// allocation, no lock, so two workers answering the same route never wait for each other.
+#[derive(Debug)]
+struct RouteStats {
+    /// `(method code << 16 | status)`, 0 while the slot is free; claimed once by CAS.
+    pair_keys: [AtomicU32; PAIR_SLOTS],
+    pair_counts: [AtomicU64; PAIR_SLOTS],
+    spill: Mutex<BTreeMap<u32, u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    /// Sum of latencies in nanoseconds.
+    sum_ns: AtomicU64,
+}
+
+impl Default for RouteStats {
+    fn default() -> Self {
+        Self {
+            pair_keys: std::array::from_fn(|_| AtomicU32::new(0)),
+            pair_counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            spill: Mutex::default(),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_ns: AtomicU64::new(0),
+        }
+    }
+}
+
+impl RouteStats {
+    fn count_pair(&self, key: u32) {
+        for (k, n) in self.pair_keys.iter().zip(&self.pair_counts) {
+            let current = k.load(Ordering::Acquire);
+            if current == key
+                || (current == 0
+                    && match k.compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire) {
+                        Ok(_) => true,
+                        Err(other) => other == key,
+                    })
+            {
+                n.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        *self
+            .spill
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default() += 1;
+    }
+
+    fn observe(&self, seconds: f64) {
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        // f64 -> u64 saturates; a latency above 584 years is not a concern
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ns = (seconds * 1e9) as u64;
+        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Every (method, status, count) recorded, in no particular order.
+    fn pairs(&self) -> Vec<(u32, u64)> {
+        let mut out: Vec<(u32, u64)> = self
+            .pair_keys
+            .iter()
+            .zip(&self.pair_counts)
+            .map(|(k, n)| (k.load(Ordering::Acquire), n.load(Ordering::Relaxed)))
+            .filter(|(k, n)| *k != 0 && *n != 0)
+            .collect();
+        out.extend(
+            self.spill
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .map(|(k, n)| (*k, *n)),
+        );
+        out
+    }
+}
+
+/// The methods a route can be counted under: the standard ones by a fixed code, any other
+/// (an extension method) as `OTHER`, so a client cannot grow the label set at will.
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+];
+
+fn method_code(method: &Method) -> u32 {
+    let code = METHODS
+        .iter()
+        .position(|m| *m == method.as_str())
+        .unwrap_or(METHODS.len());
+    // at most METHODS.len() + 1 codes, and 0 is the free slot marker
+    u32::try_from(code).unwrap_or(0) + 1
+}
+
+fn method_name(code: u32) -> &'static str {
+    usize::try_from(code)
+        .ok()
+        .and_then(|c| c.checked_sub(1))
+        .and_then(|i| METHODS.get(i))
+        .copied()
+        .unwrap_or("OTHER")
 }
 
 /// Counters and histograms of one process.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Per route template; written once per route (first request), read on every request.
+    routes: RwLock<HashMap<Box<str>, Arc<RouteStats>>>,
     sign_in_success: AtomicU64,
     sign_in_failure: AtomicU64,
     refresh_reuse: AtomicU64,
@@ -69,22 +176,27 @@ pub struct HashQueue {
 
 impl Metrics {
     /// Records a finished request.
-    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        *self
-            .requests
-            .lock()
+    pub fn observe_request(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let stats = self.stats_of(route);
+        stats.count_pair((method_code(method) << 16) | u32::from(status));
+        stats.observe(seconds);
+    }
+
+    fn stats_of(&self, route: &str) -> Arc<RouteStats> {
+        if let Some(s) = self
+            .routes
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let mut latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
-        let h = latency.entry(route.to_owned()).or_default();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                h.counts[i] += 1;
-            }
+            .get(route)
+        {
+            return s.clone();
         }
-        h.count += 1;
-        h.sum += seconds;
+        self.routes
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(route.into())
+            .or_default()
+            .clone()
     }
 
     /// Records a sign-in outcome.
@@ -150,14 +262,25 @@ impl Metrics {
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
         let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-        out.push_str("# HELP tessera_http_requests_total HTTP requests by method, route template and status.\n");
-        out.push_str("# TYPE tessera_http_requests_total counter\n");
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
+        let routes: BTreeMap<Box<str>, Arc<RouteStats>> = self
+            .routes
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-        {
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.push_str("# HELP tessera_http_requests_total HTTP requests by method, route template and status.\n");
+        out.push_str("# TYPE tessera_http_requests_total counter\n");
+        let mut requests = BTreeMap::new();
+        for (route, stats) in &routes {
+            for (key, n) in stats.pairs() {
+                let status = key & 0xffff;
+                *requests
+                    .entry((method_name(key >> 16), &**route, status))
+                    .or_insert(0) += n;
+            }
+        }
+        for ((method, route, status), n) in requests {
             let _ = writeln!(
                 out,
                 "tessera_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
@@ -169,34 +292,29 @@ impl Metrics {
             "# HELP tessera_http_request_duration_seconds Request latency by route template.\n",
         );
         out.push_str("# TYPE tessera_http_request_duration_seconds histogram\n");
-        for (route, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-        {
+        for (route, h) in &routes {
             let route = esc(route);
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "tessera_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
-                    h.counts[i]
+                    h.buckets[i].load(Ordering::Relaxed)
                 );
             }
+            let count = h.count.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "tessera_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
+                "tessera_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
+            );
+            #[allow(clippy::cast_precision_loss)]
+            let sum = h.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+            let _ = writeln!(
+                out,
+                "tessera_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}"
             );
             let _ = writeln!(
                 out,
-                "tessera_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "tessera_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
+                "tessera_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
             );
         }
         out.push_str("# HELP tessera_sign_in_total Sign-in attempts by outcome.\n# TYPE tessera_sign_in_total counter\n");
@@ -322,8 +440,8 @@ mod tests {
     #[test]
     fn renders_counters_histograms_and_gauges() {
         let m = Metrics::default();
-        m.observe_request("GET", "/api/{user_id}/tasks", 200, 0.003);
-        m.observe_request("GET", "/api/{user_id}/tasks", 200, 0.2);
+        m.observe_request(&Method::GET, "/api/{user_id}/tasks", 200, 0.003);
+        m.observe_request(&Method::GET, "/api/{user_id}/tasks", 200, 0.2);
         m.sign_in(true);
         m.sign_in(false);
         m.refresh_reuse();
@@ -349,5 +467,50 @@ mod tests {
         assert!(text.contains("tessera_db_pool_connections{state=\"in_use\"} 3"));
         assert!(text.contains("tessera_password_hash_pending 0"));
         assert!(text.contains("tessera_password_hash_total{outcome=\"shed\"} 0"));
+    }
+
+    #[test]
+    fn more_statuses_than_slots_and_odd_methods_are_all_counted() {
+        let m = Metrics::default();
+        let odd = Method::from_bytes(b"PURGE").unwrap_or_else(|_| unreachable!());
+        for status in 200..240_u16 {
+            m.observe_request(&Method::POST, "/x", status, 0.001);
+            m.observe_request(&Method::POST, "/x", status, 0.001);
+        }
+        m.observe_request(&odd, "/x", 405, 0.001);
+        let text = m.render(&Gauges::default());
+        for status in 200..240_u16 {
+            let line = format!(
+                "tessera_http_requests_total{{method=\"POST\",route=\"/x\",status=\"{status}\"}} 2\n"
+            );
+            assert!(text.contains(&line), "{line} missing from {text}");
+        }
+        assert!(text.contains(
+            "tessera_http_requests_total{method=\"OTHER\",route=\"/x\",status=\"405\"} 1"
+        ));
+        assert!(text.contains("tessera_http_request_duration_seconds_count{route=\"/x\"} 81"));
+    }
+
+    #[test]
+    fn counts_from_several_threads_add_up() {
+        let m = Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000_u16 {
+                        m.observe_request(&Method::GET, "/y", 200 + i % 3, 0.0001);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap_or_else(|_| unreachable!());
+        }
+        let text = m.render(&Gauges::default());
+        assert!(text.contains("tessera_http_request_duration_seconds_count{route=\"/y\"} 4000"));
+        assert!(text.contains(
+            "tessera_http_requests_total{method=\"GET\",route=\"/y\",status=\"201\"} 1332"
+        ));
     }
 }

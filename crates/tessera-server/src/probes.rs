@@ -1,7 +1,7 @@
 //! What operators and load balancers call: `/healthz` (the process is up), `/readyz` (the
 //! database answers — with several instances it is also the rate-limit store —; the answer
-//! says where the buckets are and whether changes are pushed), `/metrics` (Prometheus), and
-//! the middleware that counts every request.
+//! says where the buckets are and whether changes are pushed) and `/metrics` (Prometheus;
+//! requests are counted by `http::access_log`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,30 +89,6 @@ fn probe_routes() -> openapi::Routes<ReadyState> {
                 .uses_database(),
             readyz,
         )
-}
-
-/// Counts every request by method, route template and status, and times it (a
-/// `from_fn_with_state` middleware over the whole router; public so `bench/noauth` serves
-/// its unauthenticated read through the same per-request work).
-pub async fn observe_request(
-    State(metrics): State<Arc<Metrics>>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let started = std::time::Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
-    let res = next.run(req).await;
-    metrics.observe_request(
-        &method,
-        &route,
-        res.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    res
 }
 
 /// What `/metrics` reads.

@@ -16,7 +16,7 @@ pub(crate) struct MigrateArgs {
 }
 
 pub(crate) async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    init_logs(args.log_format);
+    let _logs = init_logs(args.log_format);
     args.db.connect().await?;
     tracing::info!("database is up to date");
     Ok(())

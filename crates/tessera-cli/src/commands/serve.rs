@@ -10,7 +10,7 @@ use crate::args::ServeArgs;
 use crate::commands::init_logs;
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logs(args.log_format);
+    let _logs = init_logs(args.log_format);
     let settings = args.into_settings()?;
     let started = std::time::Instant::now();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
