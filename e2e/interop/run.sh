@@ -38,7 +38,7 @@ need_tessera "$ROOT"
 failed=()
 
 section "Node: Better Auth client, Better Auth server → Tessera API, jose, Chromium"
-timeout 300 node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec test/*.test.mjs \
+timeout 900 node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec test/*.test.mjs \
   || failed+=("node")
 
 section "Python: PyJWT (e2e/interop/python)"
