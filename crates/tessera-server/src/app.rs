@@ -12,7 +12,8 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
 use crate::{
-    accounts, auth, http, openapi, probes, sessions, social, tasks, tokens, two_factor, ui,
+    accounts, auth, http, openapi, passkeys, probes, sessions, social, tasks, tokens, two_factor,
+    ui,
 };
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
@@ -102,6 +103,7 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(sessions::routes())
         .merge(social::routes())
         .merge(two_factor::routes())
+        .merge(passkeys::routes())
 }
 
 /// The documented (method, path) pairs a process with these parts serves, from the same

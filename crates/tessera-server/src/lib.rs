@@ -6,8 +6,8 @@
 //!
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
-//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `social` `tokens`
-//! `two_factor` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
+//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `passkeys` `sessions` `social`
+//! `tokens` `two_factor` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
 //! `openapi` `password` `ui` | `http` | `metrics` `revocation` `serve`.
 
 mod accounts;
@@ -18,6 +18,7 @@ pub mod keys;
 pub mod mail;
 mod metrics;
 mod openapi;
+mod passkeys;
 mod password;
 mod probes;
 mod providers;
