@@ -9,10 +9,11 @@
 
 import { h } from '../dom.js';
 import { emailSection } from './account/email.js';
+import { passkeysSection } from './account/passkeys.js';
 import { passwordSection } from './account/password.js';
 import { profileSection } from './account/profile.js';
 
-const SECTIONS = [profileSection, emailSection, passwordSection];
+const SECTIONS = [profileSection, emailSection, passwordSection, passkeysSection];
 
 export function accountView(app) {
   const sections = SECTIONS.map((make) => make(app));
