@@ -39,6 +39,7 @@ mod upkeep;
 pub use crate::app::{Services, build_app, documented_operations};
 pub use crate::metrics::Metrics;
 pub use crate::openapi::{Operation, Verb};
+pub use crate::passkeys::importable_public_key;
 pub use crate::password::HashStats;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};
 pub use crate::startup::{Application, StartError, connect_database, connect_store};

@@ -583,6 +583,19 @@ pub struct PasskeyRow {
     pub last_used_at: Option<i64>,
 }
 
+/// What `import_passkeys` did with one passkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyImport {
+    /// Inserted.
+    Created,
+    /// The same passkey (id, credential id and user) is already there.
+    Present,
+    /// No user with its `user_id` in Tessera (not imported, or skipped): left out.
+    NoSuchUser,
+    /// Another passkey already has this id or credential id: left out.
+    Conflict,
+}
+
 /// A WebAuthn ceremony in flight, as stored (by the digest of its cookie's value).
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PasskeyChallengeRow {

@@ -12,9 +12,9 @@ use crate::{
     AccountRow, ChallengeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser,
     ImportedUser, MailResult, MailRow, NewChallenge, NewEmailToken, NewIdentity, NewMail,
     NewRefreshToken, NewSession, NewTrustedDevice, NewUser, OAuthStateRow, OutboxCounts,
-    PasskeyChallengeRow, PasskeyRow, RefreshOutcome, RefreshPolicy, ResetOutcome, Result, Session,
-    SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, TwoFactorRow, UnlinkOutcome, User,
-    UserId,
+    PasskeyChallengeRow, PasskeyImport, PasskeyRow, RefreshOutcome, RefreshPolicy, ResetOutcome,
+    Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, TwoFactorRow,
+    UnlinkOutcome, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -530,6 +530,15 @@ pub trait PasskeyStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Deletes ceremonies that expired before `before_ms`.
     async fn purge_passkey_challenges(&self, before_ms: i64) -> Result<u64>;
+
+    /// Imports passkeys from another system (`tessera import better-auth`) in one write
+    /// transaction: nothing Tessera holds is overwritten, re-running adds nothing. One
+    /// outcome per row, in order; with `dry_run` the transaction is rolled back.
+    async fn import_passkeys(
+        &self,
+        passkeys: &[PasskeyRow],
+        dry_run: bool,
+    ) -> Result<Vec<PasskeyImport>>;
 }
 
 /// Everything Tessera persists: the union of the aggregate traits. Implemented for every

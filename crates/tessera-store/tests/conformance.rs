@@ -820,6 +820,13 @@ macro_rules! conformance {
                 };
                 super::passkey_cases::passkeys_belong_to_one_user(&*f.store).await;
             }
+            #[tokio::test]
+            async fn imported_passkeys_never_overwrite() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::passkey_cases::imported_passkeys_never_overwrite(&*f.store).await;
+            }
         }
     };
 }

@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod failure;
 mod import;
+mod import_passkeys;
 mod instances;
 mod mail;
 mod services;

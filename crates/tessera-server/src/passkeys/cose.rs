@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use serde_cbor_2::Value;
 use webauthn_rs_core::proto::{COSEKey, COSEKeyType, ECDSACurve};
 
-/// Parses a COSE key (`None`: not CBOR, or no key webauthn-rs-core can verify with).
+/// Parses a COSE key (`None`: not CBOR, or no key webauthn-rs-core can verify with — it
+/// parses Ed25519 (OKP) keys but cannot verify their signatures).
 pub(super) fn decode(bytes: &[u8]) -> Option<COSEKey> {
     let value: Value = serde_cbor_2::from_slice(bytes).ok()?;
-    COSEKey::try_from(&value).ok()
+    COSEKey::try_from(&value)
+        .ok()
+        .filter(|k| !matches!(k.key, COSEKeyType::EC_OKP(_)))
 }
 
 /// The COSE key map for a parsed key (`None` for key types Tessera does not store).
@@ -86,6 +89,14 @@ mod tests {
         let again = key.as_ref().and_then(encode);
         assert_eq!(again.as_deref(), Some(bytes.as_slice()));
         assert!(decode(b"not cbor").is_none());
+        // an Ed25519 key parses, but cannot be verified: refused
+        let mut okp = BTreeMap::new();
+        okp.insert(Value::Integer(1), Value::Integer(1));
+        okp.insert(Value::Integer(3), Value::Integer(-8));
+        okp.insert(Value::Integer(-1), Value::Integer(6));
+        okp.insert(Value::Integer(-2), Value::Bytes(vec![9; 32]));
+        let okp = serde_cbor_2::to_vec(&Value::Map(okp)).unwrap_or_default();
+        assert!(decode(&okp).is_none());
     }
 
     fn hex(s: &str) -> Vec<u8> {

@@ -355,6 +355,17 @@ fn passkey_dto(p: &PasskeyRow) -> Value {
     })
 }
 
+/// Whether a COSE public key in Better Auth's stored form (standard base64) is one Tessera
+/// can verify signatures with (EC2 P-256/384/521 or RSA; not Ed25519). Used by `tessera
+/// import better-auth` to leave out passkeys that could never sign in.
+pub fn importable_public_key(standard_base64: &str) -> bool {
+    STANDARD
+        .decode(standard_base64)
+        .ok()
+        .and_then(|bytes| cose::decode(&bytes))
+        .is_some()
+}
+
 /// A stored passkey as the credential webauthn-rs-core verifies against.
 fn credential_of(p: &PasskeyRow) -> Option<Credential> {
     let cred_id = URL_SAFE_NO_PAD.decode(&p.credential_id).ok()?;

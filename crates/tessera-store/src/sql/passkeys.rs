@@ -29,6 +29,11 @@ pub(crate) const DELETE: &str = "DELETE FROM passkeys WHERE id = $1 AND user_id 
 pub(crate) const RECORD_USE: &str = "UPDATE passkeys SET counter = $1, backed_up = $2, last_used_at = $3 \
      WHERE id = $4 AND counter = $5";
 
+pub(crate) const IMPORT_FIND: &str =
+    "SELECT id, credential_id, user_id FROM passkeys WHERE id = $1 OR credential_id = $2";
+
+pub(crate) const IMPORT_USER: &str = "SELECT id FROM users WHERE id = $1";
+
 /// Implements [`crate::PasskeyStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_passkey_store {
     ($store:ty) => {
@@ -167,6 +172,64 @@ macro_rules! impl_passkey_store {
                     .await
                     .map_err(map_err)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn import_passkeys(
+                &self,
+                passkeys: &[$crate::PasskeyRow],
+                dry_run: bool,
+            ) -> $crate::Result<Vec<$crate::PasskeyImport>> {
+                use $crate::PasskeyImport as I;
+                use $crate::sql::passkeys as q;
+                let mut tx = self.begin_write().await?;
+                let mut out = Vec::with_capacity(passkeys.len());
+                for p in passkeys {
+                    let found: Vec<(String, String, String)> = sqlx::query_as(q::IMPORT_FIND)
+                        .bind(&p.id)
+                        .bind(&p.credential_id)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                    let user: Option<(String,)> = sqlx::query_as(q::IMPORT_USER)
+                        .bind(&p.user_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                    let outcome = if found.iter().any(|(id, cred, user)| {
+                        *id == p.id && *cred == p.credential_id && *user == p.user_id
+                    }) {
+                        I::Present
+                    } else if !found.is_empty() {
+                        I::Conflict
+                    } else if user.is_none() {
+                        I::NoSuchUser
+                    } else {
+                        sqlx::query(q::INSERT)
+                            .bind(&p.id)
+                            .bind(&p.user_id)
+                            .bind(&p.name)
+                            .bind(&p.credential_id)
+                            .bind(&p.public_key)
+                            .bind(p.counter)
+                            .bind(&p.device_type)
+                            .bind(p.backed_up)
+                            .bind(&p.transports)
+                            .bind(&p.aaguid)
+                            .bind(p.created_at)
+                            .bind(p.last_used_at)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                        I::Created
+                    };
+                    out.push(outcome);
+                }
+                if dry_run {
+                    tx.rollback().await.map_err(map_err)?;
+                } else {
+                    tx.commit().await.map_err(map_err)?;
+                }
+                Ok(out)
             }
 
             async fn purge_passkey_challenges(&self, before_ms: i64) -> $crate::Result<u64> {

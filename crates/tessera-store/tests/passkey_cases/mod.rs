@@ -149,3 +149,31 @@ pub(crate) async fn passkeys_belong_to_one_user(s: &dyn Store) {
     s.delete_user("u2", 3_000).await.unwrap();
     assert!(s.passkey_by_credential_id("cred3").await.unwrap().is_none());
 }
+
+pub(crate) async fn imported_passkeys_never_overwrite(s: &dyn Store) {
+    use tessera_store::PasskeyImport as I;
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&super::new_user(id, email), "h")
+            .await
+            .unwrap();
+    }
+    s.create_passkey(&passkey("p1", "u2", "held"))
+        .await
+        .unwrap();
+    let rows = [
+        passkey("b1", "u1", "c1"),
+        passkey("b2", "nobody", "c2"),
+        passkey("b3", "u1", "held"),
+    ];
+    // a dry run reports and writes nothing
+    let dry = s.import_passkeys(&rows, true).await.unwrap();
+    assert_eq!(dry, [I::Created, I::NoSuchUser, I::Conflict]);
+    assert!(s.passkeys_of(UserId("u1")).await.unwrap().is_empty());
+    let done = s.import_passkeys(&rows, false).await.unwrap();
+    assert_eq!(done, [I::Created, I::NoSuchUser, I::Conflict]);
+    let again = s.import_passkeys(&rows, false).await.unwrap();
+    assert_eq!(again, [I::Present, I::NoSuchUser, I::Conflict]);
+    let held = s.passkey_by_credential_id("held").await.unwrap().unwrap();
+    assert_eq!(held.user_id, "u2", "the holder keeps its credential");
+    assert_eq!(s.passkeys_of(UserId("u1")).await.unwrap().len(), 1);
+}

@@ -10,11 +10,16 @@
 //! * Live sessions are stored by the SHA-256 digest of their token, so the Better Auth token
 //!   keeps working as a Bearer token, and the session cookie too when Tessera's secret is
 //!   Better Auth's `BETTER_AUTH_SECRET`.
-//! * One write transaction: an error leaves Tessera unchanged. Re-running adds only what is
+//! * Passkeys (`@better-auth/passkey`'s `passkey` table, when there is one) keep working
+//!   with the same relying-party id (`passkeys.rs`); they are imported after the users, in
+//!   a second transaction.
+//! * Users, credentials and sessions in one write transaction: an error leaves Tessera
+//!   unchanged. Re-running adds only what is
 //!   new; the conflict rules are in `tessera_store`'s import module.
 //!
 //! Nothing secret is printed: no hashes, no tokens, no URL credentials.
 
+mod passkeys;
 mod source;
 
 use std::collections::{BTreeMap, HashMap};
@@ -80,6 +85,9 @@ async fn better_auth(a: BetterAuthArgs) -> anyhow::Result<()> {
         .context("the import failed; the Tessera database is unchanged")?;
     let report = Report::new(&plan, &outcomes);
     print!("{}", report.render(&source.describe(), a.dry_run));
+    // In a dry run the users were rolled back, so their passkeys count as users' not there.
+    let passkeys = passkeys::import(&source, &*store, now, a.dry_run).await?;
+    print!("{}", passkeys.render());
     Ok(())
 }
 
