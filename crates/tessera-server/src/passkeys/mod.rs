@@ -124,7 +124,8 @@ pub(crate) fn routes() -> Routes<AuthState> {
             .auth(crate::openapi::Auth::None)
             .describe(
                 "The options for `navigator.credentials.get()` (discoverable: no \
-                 `allowCredentials`, user verification preferred) and the ceremony's cookie.",
+                 `allowCredentials`, user verification preferred) and the ceremony's cookie. \
+                 Counts against the client's sign-in quota.",
             )
             .ok(200, "PasskeyRequestOptions", "The request options")
             .header(200, "Set-Cookie", "The ceremony's cookie")
@@ -521,7 +522,12 @@ async fn verify_registration(
     Ok((h, Json(passkey_dto(&passkey))).into_response())
 }
 
-async fn generate_authenticate_options(State(state): State<AuthState>) -> ApiResult<Response> {
+/// Anonymous, and each call stores a ceremony: it takes from the client's sign-in quota (and
+/// storing one purges the expired), so a flood cannot grow the table.
+async fn generate_authenticate_options(
+    State(state): State<AuthState>,
+    _: RateLimit<rules::SignIn>,
+) -> ApiResult<Response> {
     let rp = relying_party(&state);
     let builder = rp
         .new_challenge_authenticate_builder(Vec::new(), Some(UserVerificationPolicy::Preferred))

@@ -17,7 +17,7 @@ const GROUPS: [(char, u32); 9] = [
     ('P', 22),
     ('M', 15),
     ('T', 11),
-    ('W', 11),
+    ('W', 12),
 ];
 
 fn repo_root() -> PathBuf {

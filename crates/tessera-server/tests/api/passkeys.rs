@@ -631,3 +631,19 @@ async fn hostile_bodies_get_clear_client_errors() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn anonymous_ceremonies_take_from_the_sign_in_quota() {
+    let app = spawn_app_with(|s| {
+        s.security.rate_limits =
+            tessera_server::http::rate_limit::RateLimits::parse("sign-in=3/1m").unwrap();
+    })
+    .await;
+    let browser = app.browser();
+    for _ in 0..3 {
+        let (status, _) = get_json(&browser, &format!("{P}/generate-authenticate-options")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = get_json(&browser, &format!("{P}/generate-authenticate-options")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+}

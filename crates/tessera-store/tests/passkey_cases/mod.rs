@@ -75,6 +75,18 @@ pub(crate) async fn ceremonies_are_taken_once_by_kind_while_live(s: &dyn Store) 
             .is_none()
     );
     assert_eq!(s.purge_passkey_challenges(10_000).await.unwrap(), 1);
+    // storing a ceremony removes the expired ones: a flood cannot outgrow the lifetime
+    s.create_passkey_challenge(&challenge("d5", "authenticate", None, 5_000))
+        .await
+        .unwrap();
+    let mut later = challenge("d6", "authenticate", None, 20_000);
+    later.created_at = 6_000;
+    s.create_passkey_challenge(&later).await.unwrap();
+    assert_eq!(
+        s.purge_passkey_challenges(5_500).await.unwrap(),
+        0,
+        "d5 went with d6's insert"
+    );
 }
 
 pub(crate) async fn concurrent_takes_of_a_ceremony_succeed_once(s: Arc<dyn Store>) {
