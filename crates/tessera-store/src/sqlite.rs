@@ -215,6 +215,14 @@ impl SqliteStore {
         group: &[Rotation],
     ) -> Result<Vec<Result<crate::RefreshOutcome, StoreError>>, StoreError> {
         let mut tx = self.begin_write().await?;
+        if let [r] = group {
+            // Alone: no savepoint needed; a failure rolls the transaction back.
+            let outcome = Self::rotate_on(&mut tx, &r.token_digest, &r.successor, r.policy).await;
+            if outcome.is_ok() {
+                tx.commit().await.map_err(map_err)?;
+            }
+            return Ok(vec![outcome]);
+        }
         let mut outcomes = Vec::with_capacity(group.len());
         for r in group {
             savepoint(&mut tx, "SAVEPOINT rotation").await?;
