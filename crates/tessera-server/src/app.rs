@@ -12,7 +12,8 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
 use crate::{
-    accounts, auth, http, openapi, probes, sessions, social, tasks, tokens, two_factor, ui,
+    accounts, auth, email_sign_in, http, openapi, probes, sessions, social, tasks, tokens,
+    two_factor, ui,
 };
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
@@ -40,7 +41,13 @@ pub fn build_app(services: &Services) -> Router {
     let mut router = Router::new();
     let mut ops = Vec::new();
     if let Some(auth) = &services.auth {
-        let (auth_routes, auth_ops) = auth_routes().into_parts(AUTH_PREFIX);
+        let mailer = auth.mailer();
+        let (auth_routes, auth_ops) = auth_routes()
+            .merge(email_sign_in::routes(
+                mailer.magic_links(),
+                mailer.email_codes(),
+            ))
+            .into_parts(AUTH_PREFIX);
         router = router.nest(
             AUTH_PREFIX,
             auth_routes
@@ -104,8 +111,9 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(two_factor::routes())
 }
 
-/// The documented (method, path) pairs a process with these parts serves, from the same
-/// route tables [`build_app`] mounts (used by tests; the served document is the reference).
+/// The documented (method, path) pairs a process with these parts serves (without mail:
+/// no magic links or email codes), from the same route tables [`build_app`] mounts (used by
+/// tests; the served document is the reference).
 pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation> {
     let mut ops = Vec::new();
     if auth {

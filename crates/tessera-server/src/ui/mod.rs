@@ -140,6 +140,12 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     short_digest(&parts)
 });
 
+/// The versioned URL of an embedded asset (`styles.css`, `favicon.svg`), for pages the
+/// server renders itself (the magic-link confirmation page).
+pub(crate) fn asset_url(path: &str) -> String {
+    format!("{ASSET_PREFIX}/{}/{path}", *VERSION)
+}
+
 /// `index.html` with the asset base and the options filled in, and its ETag.
 fn index_html(options: UiOptions) -> (&'static str, HeaderValue) {
     /// The two variants (mail off, mail on), built once.
