@@ -65,6 +65,8 @@ pub fn build_app(services: &Services) -> Router {
         // The UI offers verification, reset and change of address only when mail goes out.
         let options = ui::UiOptions {
             email: auth.mailer().enabled(),
+            magic_links: auth.mailer().magic_links(),
+            email_codes: auth.mailer().email_codes(),
         };
         router = router.merge(ui::router(options));
     }

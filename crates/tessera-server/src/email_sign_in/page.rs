@@ -59,14 +59,14 @@ pub(super) fn confirm(
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"color-scheme\" content=\"light dark\"><meta name=\"referrer\" content=\"no-referrer\">\
 <title>Sign in to {app}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
-<body><main id=\"main\" class=\"main\"><div class=\"card narrow\" data-magic-link>\
-<h1 class=\"card-title\">Sign in to {app}</h1>\
-<p>You opened a sign-in link for <strong data-email>{email}</strong>.</p>\
+<body><main id=\"main\" class=\"main\"><section class=\"auth\"><div class=\"card auth-card\">\
+<div class=\"auth-head\"><h1 class=\"page-title\">Sign in to {app}</h1>\
+<p class=\"muted\">You opened a sign-in link for <strong>{email}</strong>.</p></div>\
 <form method=\"post\" action=\"{AUTH_PREFIX}/magic-link/verify\" class=\"form\">\
 {token}{callback}{error}\
 <button type=\"submit\" class=\"btn btn-primary btn-block\">Sign in</button></form>\
 <p class=\"hint\">The link works once. If you did not ask for it, close this page: nothing \
-happens until the button is pressed.</p></div></main></body></html>",
+happens until the button is pressed.</p></div></section></main></body></html>",
         css = crate::ui::asset_url("styles.css"),
         email = escape(email),
         token = hidden("token", Some(token)),
