@@ -328,6 +328,9 @@ pub enum EmailTokenPurpose {
     VerifyEmailCode,
     /// A 6-digit code that stands in for the second factor (`twoFactor`'s `send-otp`).
     TwoFactorCode,
+    /// A 6-digit code that lets the user choose a new password (`emailOTP`, type
+    /// `forget-password`).
+    ResetPasswordCode,
 }
 
 impl EmailTokenPurpose {
@@ -342,6 +345,7 @@ impl EmailTokenPurpose {
             Self::SignInCode => "sign-in-code",
             Self::VerifyEmailCode => "verify-email-code",
             Self::TwoFactorCode => "two-factor-code",
+            Self::ResetPasswordCode => "reset-password-code",
         }
     }
 
@@ -356,6 +360,7 @@ impl EmailTokenPurpose {
             "sign-in-code" => Self::SignInCode,
             "verify-email-code" => Self::VerifyEmailCode,
             "two-factor-code" => Self::TwoFactorCode,
+            "reset-password-code" => Self::ResetPasswordCode,
             _ => return None,
         })
     }
@@ -405,7 +410,7 @@ pub struct NewEmailCode {
 /// What [`crate::EmailTokenStore::try_email_code`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeAttempt {
-    /// The code was right; it is used up now.
+    /// The code was right; it is used up now (unless the caller only checked it).
     Accepted(EmailTokenRow),
     /// A live code exists and this was not it; `attempts_left` more tries (0: it is dead).
     Wrong {

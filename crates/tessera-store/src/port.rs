@@ -139,8 +139,10 @@ pub trait EmailTokenStore: Send + Sync + std::fmt::Debug + 'static {
     async fn create_email_code(&self, code: &NewEmailCode) -> Result<()>;
 
     /// Tries `code_digest` against the user's live code of `purpose` (bound to `bound_to`,
-    /// if given) in one statement: the try is counted, and a right code is used up, so of
-    /// concurrent tries at most one is accepted and no more than `max_attempts` are made.
+    /// if given) in one statement: the try is counted, and a right code is used up when
+    /// `consume` (so of concurrent tries at most one is accepted), and no more than
+    /// `max_attempts` tries are made, checks included.
+    #[allow(clippy::too_many_arguments)]
     async fn try_email_code(
         &self,
         user_id: UserId<'_>,
@@ -148,6 +150,7 @@ pub trait EmailTokenStore: Send + Sync + std::fmt::Debug + 'static {
         bound_to: Option<&str>,
         code_digest: &str,
         max_attempts: i64,
+        consume: bool,
         now_ms: i64,
     ) -> Result<CodeAttempt>;
 

@@ -24,6 +24,7 @@ import { startSink } from '../lib/mail.mjs';
 import { repoRoot, startTessera, uniqueEmail } from '../lib/tessera.mjs';
 
 const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'staple battery horse correct';
 const DOC = path.join(repoRoot, 'docs/better-auth-differences.md');
 
 /**
@@ -190,15 +191,33 @@ async function script({ baseURL }, sink, { tessera }) {
   rec['sign-in/email-otp: unknown address'] = record(c.last('/sign-in/email-otp'), baseURL);
   assert.equal(c.last('/sign-in/email-otp').status, 400);
 
+  // --- a password reset by code ---------------------------------------------------
+  const r = device(baseURL);
+  arrives = sink.next(email, { match: (m) => /code/i.test(m.subject) });
+  const askedReset = await r.client.emailOtp.requestPasswordReset({ email });
+  assert.equal(askedReset.error, null, JSON.stringify(askedReset.error));
+  rec['email-otp/request-password-reset'] = record(r.last('/email-otp/request-password-reset'), baseURL);
+  const rcode = codeIn(await arrives);
+  const checked = await r.client.emailOtp.checkVerificationOtp({ email, type: 'forget-password', otp: rcode });
+  assert.equal(checked.error, null, JSON.stringify(checked.error));
+  rec['email-otp/check-verification-otp'] = record(r.last('/email-otp/check-verification-otp'), baseURL);
+  const resetDone = await r.client.emailOtp.resetPassword({ email, otp: rcode, password: NEW_PASSWORD });
+  assert.equal(resetDone.error, null, JSON.stringify(resetDone.error));
+  rec['email-otp/reset-password'] = record(r.last('/email-otp/reset-password'), baseURL);
+  await r.client.emailOtp.resetPassword({ email, otp: rcode, password: `${NEW_PASSWORD} 2` });
+  rec['email-otp/reset-password: the same code again'] = record(r.last('/email-otp/reset-password'), baseURL);
+
   // --- the second factor by email -------------------------------------------------
-  const enrolled = await b.client.twoFactor.enable({ password: PASSWORD });
+  const relog = await b.client.signIn.email({ email, password: NEW_PASSWORD });
+  assert.equal(relog.error, null, JSON.stringify(relog.error));
+  const enrolled = await b.client.twoFactor.enable({ password: NEW_PASSWORD });
   assert.equal(enrolled.error, null, JSON.stringify(enrolled.error));
   const totp = OTPAuth.URI.parse(enrolled.data.totpURI);
   const on = await b.client.twoFactor.verifyTotp({ code: totp.generate() });
   assert.equal(on.error, null, JSON.stringify(on.error));
 
   const e = device(baseURL);
-  const first = await e.client.signIn.email({ email, password: PASSWORD });
+  const first = await e.client.signIn.email({ email, password: NEW_PASSWORD });
   assert.equal(first.error, null, JSON.stringify(first.error));
   rec['two-factor: methods after a password'] = record(e.last('/sign-in/email'), baseURL);
   arrives = sink.next(email, { match: (m) => /security code/i.test(m.subject) });

@@ -159,8 +159,8 @@ fn code_routes() -> Routes<AuthState> {
             .tag(CODE)
             .auth(Auth::None)
             .describe(
-                "`type`: `sign-in` or `email-verification` (`forget-password` and \
-                 `change-email` answer 400: use the reset and change-of-address links). The \
+                "`type`: `sign-in`, `email-verification` or `forget-password` \
+                 (`change-email` answers 400: use the change-of-address links). The \
                  same answer for known and unknown addresses; the code is valid 10 minutes, \
                  takes 3 tries and works once; a new code voids the previous one.",
             )
@@ -220,6 +220,86 @@ fn code_routes() -> Routes<AuthState> {
             .uses_database(),
             verify_email_otp,
         )
+        .add(
+            Operation::post(
+                "/email-otp/check-verification-otp",
+                "checkVerificationOtp",
+                "Check a code without using it",
+            )
+            .tag(CODE)
+            .auth(Auth::None)
+            .describe(
+                "Says whether the code of `type` is right, leaving it usable (a reset page \
+                 checks the code before asking for the new password). The check counts as \
+                 one of the code's 3 tries.",
+            )
+            .json_body("CheckVerificationOtpRequest", true)
+            .ok(200, "SuccessTrue", "Right")
+            .error(&[
+                ErrorCode::InvalidOtp,
+                ErrorCode::OtpExpired,
+                ErrorCode::InvalidEmail,
+            ])
+            .error(&[ErrorCode::TooManyAttempts])
+            .uses_database(),
+            check_verification_otp,
+        )
+        .add(
+            reset_request(Operation::post(
+                "/email-otp/request-password-reset",
+                "requestPasswordResetEmailOtp",
+                "Mail a password-reset code",
+            )),
+            request_password_reset_otp,
+        )
+        .add(
+            reset_request(Operation::post(
+                "/forget-password/email-otp",
+                "forgetPasswordEmailOtp",
+                "Mail a password-reset code (Better Auth's older name)",
+            )),
+            request_password_reset_otp,
+        )
+        .add(
+            Operation::post(
+                "/email-otp/reset-password",
+                "resetPasswordEmailOtp",
+                "Choose a new password with a code",
+            )
+            .tag(CODE)
+            .auth(Auth::None)
+            .describe(
+                "Uses the `forget-password` code, sets the password, verifies the address, \
+                 ends every session of the user and mails a notice. Signs nobody in.",
+            )
+            .json_body("ResetPasswordEmailOtpRequest", true)
+            .ok(200, "SuccessTrue", "Password set")
+            .error(&[
+                ErrorCode::InvalidOtp,
+                ErrorCode::OtpExpired,
+                ErrorCode::InvalidEmail,
+                ErrorCode::PasswordTooShort,
+                ErrorCode::PasswordTooLong,
+                ErrorCode::PasswordCompromised,
+            ])
+            .error(&[ErrorCode::TooManyAttempts])
+            .uses_database(),
+            reset_password_otp,
+        )
+}
+
+/// The documentation of a request for a reset code.
+fn reset_request(op: Operation) -> Operation {
+    op.tag("email-otp")
+        .auth(Auth::None)
+        .describe(
+            "The same answer for known and unknown addresses; a known one gets a 6-digit code \
+             (10 minutes, 3 tries, single use) for `email-otp/reset-password`.",
+        )
+        .json_body("RequestPasswordResetEmailOtpRequest", true)
+        .ok(200, "SuccessTrue", "Requested")
+        .error(&[ErrorCode::InvalidEmail])
+        .uses_database()
 }
 
 /// The address in `field`, normalised; 400 `INVALID_EMAIL` otherwise.
@@ -474,10 +554,11 @@ async fn send_verification_otp(
     let kind = match fields.string("type")? {
         "sign-in" => Kind::SignInCode,
         "email-verification" => Kind::VerifyEmailCode,
-        "forget-password" | "change-email" => {
+        "forget-password" => Kind::ResetPasswordCode,
+        "change-email" => {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,
-                "Invalid OTP type: Tessera mails reset and change-of-address links, not codes",
+                "Invalid OTP type: Tessera mails change-of-address links, not codes",
             ));
         }
         _ => {
@@ -503,6 +584,7 @@ async fn try_code(
     state: &AuthState,
     fields: &Fields,
     purpose: Purpose,
+    consume: bool,
 ) -> ApiResult<(User, tessera_store::EmailTokenRow)> {
     let email = email_field(fields, "email")?;
     let code = code_field(fields, "otp")?;
@@ -523,6 +605,7 @@ async fn try_code(
             None,
             &digest,
             CODE_ATTEMPTS,
+            consume,
             state.clock().now_ms(),
         )
         .await?;
@@ -547,7 +630,7 @@ async fn sign_in_email_otp(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
-    let (user, row) = match try_code(&state, &fields, Purpose::SignInCode).await {
+    let (user, row) = match try_code(&state, &fields, Purpose::SignInCode, true).await {
         Ok(found) => found,
         Err(e) => {
             state.metrics().sign_in(false);
@@ -582,7 +665,7 @@ async fn verify_email_otp(
     _: RateLimit<rules::SignIn>,
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
-    let (user, row) = try_code(&state, &fields, Purpose::VerifyEmailCode).await?;
+    let (user, row) = try_code(&state, &fields, Purpose::VerifyEmailCode, true).await?;
     let now = state.clock().now_ms();
     if !state
         .store()
@@ -599,4 +682,104 @@ async fn verify_email_otp(
         Json(json!({ "status": true, "token": null, "user": UserDto::from(&user) }))
             .into_response(),
     )
+}
+
+async fn check_verification_otp(
+    State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    _: RateLimit<rules::SignIn>,
+    JsonBody(fields): JsonBody,
+) -> ApiResult<Response> {
+    let purpose = match fields.string("type")? {
+        "sign-in" => Purpose::SignInCode,
+        "email-verification" => Purpose::VerifyEmailCode,
+        "forget-password" => Purpose::ResetPasswordCode,
+        _ => {
+            return Err(ApiError::validation(
+                "[body.type] Invalid option: expected one of \"email-verification\"|\"sign-in\"|\"forget-password\"",
+            ));
+        }
+    };
+    try_code(&state, &fields, purpose, false).await?;
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
+async fn request_password_reset_otp(
+    State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    _: RateLimit<rules::SendMail>,
+    JsonBody(fields): JsonBody,
+) -> ApiResult<Response> {
+    let email = email_field(&fields, "email")?;
+    state
+        .limiter()
+        .hit(Rule::MailPerRecipient, email.as_str())
+        .await?;
+    // Known or not, the same row: the sender looks the address up.
+    state
+        .mailer()
+        .enqueue(
+            Kind::ResetPasswordCode,
+            email.as_str(),
+            None,
+            &Payload::default(),
+        )
+        .await?;
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
+async fn reset_password_otp(
+    State(state): State<AuthState>,
+    _: OriginChecked<origin::rules::CookieOnly>,
+    _: RateLimit<rules::ChangePassword>,
+    JsonBody(fields): JsonBody,
+) -> ApiResult<Response> {
+    // The new password is checked before the code is tried, so a refused password costs
+    // no try.
+    let password =
+        tessera_core::Password::new(fields.string("password")?).map_err(ApiError::from)?;
+    crate::password::refuse_common(&password)?;
+    let (user, row) = try_code(&state, &fields, Purpose::ResetPasswordCode, true).await?;
+    let hash = state.passwords().hash(password).await?;
+    // The reset itself is the link's transaction (set the password, verify the address,
+    // void other reset links, end every session), entered with a token made for it here:
+    // the code was the proof, and is used up already.
+    let token = tessera_core::token::random_token_b64(32);
+    let digest = TokenDigest::of(&token);
+    let now = state.clock().now_ms();
+    state
+        .store()
+        .create_email_token(&tessera_store::NewEmailToken {
+            token_digest: digest.as_str().to_owned(),
+            purpose: Purpose::ResetPassword,
+            user_id: user.id.clone(),
+            email: row.email.clone(),
+            new_email: None,
+            now_ms: now,
+            expires_at: now + 60_000,
+        })
+        .await?;
+    let outcome = state
+        .store()
+        .reset_password(digest.as_str(), &hash, state.clock().now_ms())
+        .await?;
+    let tessera_store::ResetOutcome::Reset {
+        user,
+        ended_sessions,
+    } = outcome
+    else {
+        return Err(ErrorCode::InvalidOtp.into());
+    };
+    state.sessions().end(&ended_sessions);
+    tracing::info!(event = "password_reset", user_id = %user.id, method = "email_code", sessions_ended = ended_sessions.len(), "password reset");
+    state
+        .mailer()
+        .enqueue(
+            Kind::PasswordChanged,
+            &user.email,
+            Some(&user.id),
+            &Payload::default(),
+        )
+        .await?;
+    Ok(Json(json!({ "success": true })).into_response())
 }

@@ -30,11 +30,13 @@ pub(crate) enum Kind {
     VerifyEmailCode,
     /// A 6-digit code for a sign-in that owes its second factor (`twoFactor.sendOtp`).
     TwoFactorCode,
+    /// A 6-digit code to choose a new password (`emailOTP`, type `forget-password`).
+    ResetPasswordCode,
 }
 
 impl Kind {
     /// Every kind.
-    pub(crate) const ALL: [Kind; 10] = [
+    pub(crate) const ALL: [Kind; 11] = [
         Kind::VerifyEmail,
         Kind::ResetPassword,
         Kind::ConfirmEmailChange,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::SignInCode,
         Kind::VerifyEmailCode,
         Kind::TwoFactorCode,
+        Kind::ResetPasswordCode,
     ];
 
     /// The stored name, and the template file stem.
@@ -60,6 +63,7 @@ impl Kind {
             Kind::SignInCode => "sign-in-code",
             Kind::VerifyEmailCode => "verify-email-code",
             Kind::TwoFactorCode => "two-factor-code",
+            Kind::ResetPasswordCode => "reset-password-code",
         }
     }
 
@@ -119,6 +123,11 @@ impl Kind {
                 "Your {{app}} security code: {{code}}",
                 "Hello {{name}},\n\nSomeone signed in to your {{app}} account ({{email}}) with your first factor. To finish signing in, enter this code:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. If this was not you, change your password now.\n",
                 "<p>Hello {{name}},</p><p>Someone signed in to your {{app}} account (<strong>{{email}}</strong>) with your first factor. To finish signing in, enter this code:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. If this was not you, change your password now.</p>",
+            ),
+            Kind::ResetPasswordCode => (
+                "Your {{app}} password reset code: {{code}}",
+                "Hello {{name}},\n\nSomeone (hopefully you) asked to reset the password of the {{app}} account for {{email}}. Your code is:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. If you did not ask for this, ignore this message: your password stays as it is.\n",
+                "<p>Hello {{name}},</p><p>Someone (hopefully you) asked to reset the password of the {{app}} account for <strong>{{email}}</strong>. Your code is:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. If you did not ask for this, ignore this message: your password stays as it is.</p>",
             ),
         };
         Template {

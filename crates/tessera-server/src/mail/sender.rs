@@ -248,6 +248,11 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             EMAIL_CODE_VALID,
             "10 minutes",
         ),
+        Kind::ResetPasswordCode => (
+            EmailTokenPurpose::ResetPasswordCode,
+            EMAIL_CODE_VALID,
+            "10 minutes",
+        ),
         Kind::EmailInUse => {
             return Ok(Prepared::Send {
                 kind,
@@ -282,7 +287,9 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         {
             return Ok(Prepared::Drop);
         }
-        Kind::MagicLink | Kind::SignInCode if user.email != row.recipient => {
+        Kind::MagicLink | Kind::SignInCode | Kind::ResetPasswordCode
+            if user.email != row.recipient =>
+        {
             return Ok(Prepared::Drop);
         }
         Kind::TwoFactorCode if !user.two_factor_enabled || payload.bound_to.is_none() => {
@@ -314,7 +321,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
     let now = inner.clock.now_ms();
     if matches!(
         kind,
-        Kind::SignInCode | Kind::VerifyEmailCode | Kind::TwoFactorCode
+        Kind::SignInCode | Kind::VerifyEmailCode | Kind::TwoFactorCode | Kind::ResetPasswordCode
     ) {
         let code = random_digits(CODE_DIGITS);
         store

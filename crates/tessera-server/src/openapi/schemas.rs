@@ -429,7 +429,29 @@ pub(crate) fn components() -> Value {
     if let (Value::Object(all), Value::Object(more)) = (&mut all, email_sign_in_schemas()) {
         all.extend(more);
     }
+    if let (Value::Object(all), Value::Object(more)) = (&mut all, reset_code_schemas()) {
+        all.extend(more);
+    }
     all
+}
+
+/// The schemas of the password reset by emailed code.
+fn reset_code_schemas() -> Value {
+    let email = json!({ "type": "string", "format": "email" });
+    json!({
+        "RequestPasswordResetEmailOtpRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": { "email": email },
+        },
+        "ResetPasswordEmailOtpRequest": {
+            "type": "object",
+            "required": ["email", "otp", "password"],
+            "properties": { "email": email,
+                "otp": { "type": "string", "maxLength": 64, "description": "The 6 digits from the message" },
+                "password": { "type": "string", "minLength": 8, "maxLength": 128 } },
+        },
+    })
 }
 
 /// The schemas of the passwordless email routes (`email_sign_in`) and the two-factor email
@@ -471,7 +493,7 @@ fn email_sign_in_schemas() -> Value {
             "properties": {
                 "email": email,
                 "type": { "enum": ["sign-in", "email-verification", "forget-password", "change-email"],
-                    "description": "sign-in and email-verification are served; the others answer 400" },
+                    "description": "sign-in, email-verification and forget-password are served; change-email answers 400" },
             },
         },
         "SignInEmailOtpRequest": {
@@ -489,7 +511,7 @@ fn email_sign_in_schemas() -> Value {
             "type": "object",
             "required": ["email", "type", "otp"],
             "properties": { "email": email, "otp": code,
-                "type": { "enum": ["sign-in", "email-verification"] } },
+                "type": { "enum": ["sign-in", "email-verification", "forget-password"] } },
         },
         "SuccessTrue": {
             "type": "object", "required": ["success"],

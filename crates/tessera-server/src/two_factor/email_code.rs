@@ -173,6 +173,7 @@ async fn verify_otp(
             Some(first_and_binding(&subject).1),
             &digest,
             CODE_ATTEMPTS,
+            true,
             state.clock().now_ms(),
         )
         .await?;

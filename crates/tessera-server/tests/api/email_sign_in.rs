@@ -663,6 +663,89 @@ async fn the_first_proof_of_an_unverified_address_removes_what_was_attached_befo
     assert_eq!(session["user"]["email"], json!(squatter.email));
 }
 
+#[tokio::test]
+async fn a_reset_code_can_be_checked_then_sets_the_password_once_and_ends_every_session() {
+    let (app, smtp) = spawn_app_with_mail(|_| {}).await;
+    let user = verified_user(&app, &smtp).await;
+    let anon = app.browser();
+    let known = anon
+        .post_json(
+            "/api/auth/email-otp/request-password-reset",
+            &json!({ "email": user.email }),
+        )
+        .await;
+    let known = (known.status(), known.bytes().await.unwrap());
+    let unknown = anon
+        .post_json(
+            "/api/auth/forget-password/email-otp",
+            &json!({ "email": unique_email() }),
+        )
+        .await;
+    assert_eq!(known, (unknown.status(), unknown.bytes().await.unwrap()));
+    assert_eq!(known.0, StatusCode::OK);
+    let code = code_in(&mail_to(&smtp, &user.email, "Your Tessera password reset code", 1).await);
+    let post = |path: &'static str, body: Value| {
+        let b = app.browser();
+        async move { status_and_body(b.post_json(path, &body).await).await }
+    };
+    let check = post(
+        "/api/auth/email-otp/check-verification-otp",
+        json!({ "email": user.email, "type": "forget-password", "otp": code }),
+    )
+    .await;
+    assert_eq!(
+        check,
+        (StatusCode::OK, json!({ "success": true })),
+        "checked, still usable"
+    );
+    let (_, body) = post(
+        "/api/auth/email-otp/reset-password",
+        json!({ "email": user.email, "otp": code, "password": "short" }),
+    )
+    .await;
+    assert_eq!(
+        body["code"], "PASSWORD_TOO_SHORT",
+        "no try spent on a refused password"
+    );
+    let (_, body) = post(
+        "/api/auth/email-otp/reset-password",
+        json!({ "email": user.email, "otp": "a sign-in code is not a reset code", "password": "brand new horse battery" }),
+    )
+    .await;
+    assert_eq!(body["code"], "INVALID_OTP");
+    let done = post(
+        "/api/auth/email-otp/reset-password",
+        json!({ "email": user.email, "otp": code, "password": "brand new horse battery" }),
+    )
+    .await;
+    assert_eq!(done, (StatusCode::OK, json!({ "success": true })));
+    assert_eq!(
+        app.get_session(&user.by_cookie())
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "null",
+        "every session ended"
+    );
+    assert_eq!(
+        app.sign_in_status(&user.email, &user.password).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in_status(&user.email, "brand new horse battery")
+            .await,
+        StatusCode::OK
+    );
+    let (_, body) = post(
+        "/api/auth/email-otp/reset-password",
+        json!({ "email": user.email, "otp": code, "password": "another horse battery" }),
+    )
+    .await;
+    assert_eq!(body["code"], "INVALID_OTP", "used up");
+    mail_to(&smtp, &user.email, "Your Tessera password was changed", 1).await;
+}
+
 // ------------------------------------------------------------------ the second factor
 
 #[tokio::test]
@@ -962,7 +1045,15 @@ async fn hostile_bodies_get_clear_4xx_answers() {
         ),
         (
             "/api/auth/email-otp/send-verification-otp",
-            json!({ "email": user.email, "type": "forget-password" }),
+            json!({ "email": user.email, "type": "change-email" }),
+        ),
+        (
+            "/api/auth/email-otp/reset-password",
+            json!({ "email": user.email, "otp": "123456", "password": 12345678 }),
+        ),
+        (
+            "/api/auth/email-otp/check-verification-otp",
+            json!({ "email": user.email, "otp": "123456", "type": "nope" }),
         ),
         (
             "/api/auth/sign-in/email-otp",

@@ -39,14 +39,15 @@ pub(crate) const INSERT_CODE: &str = "INSERT INTO email_tokens \
 pub(crate) const VOID_USER_CODES: &str = "UPDATE email_tokens SET consumed_at = $1 \
      WHERE user_id = $2 AND purpose = $3 AND consumed_at IS NULL AND code_digest IS NOT NULL";
 
-/// Counts a try against the live code and uses it up if it is the right one, in one
-/// statement (`$1` the presented code's digest, `$2` now): two concurrent tries of the
-/// right code cannot both see it unused, and a code past its cap matches nothing.
+/// Counts a try against the live code and uses it up if it is the right one (and `$7`),
+/// in one statement (`$1` the presented code's digest, `$2` now): two concurrent tries of
+/// the right code cannot both see it unused, and a code past its cap matches nothing. The
+/// last column says whether the code matched.
 pub(crate) const TRY_CODE: &str = "UPDATE email_tokens SET attempts = attempts + 1, \
-     consumed_at = CASE WHEN code_digest = $1 THEN $2 ELSE consumed_at END \
+     consumed_at = CASE WHEN code_digest = $1 AND $7 THEN $2 ELSE consumed_at END \
      WHERE user_id = $3 AND purpose = $4 AND code_digest IS NOT NULL AND consumed_at IS NULL \
      AND expires_at > $2 AND attempts < $5 AND COALESCE(bound_to, '') = $6 \
-     RETURNING purpose, user_id, email, new_email, expires_at, consumed_at, attempts";
+     RETURNING purpose, user_id, email, new_email, expires_at, attempts, code_digest = $1";
 
 /// Why no code matched: the latest unused one, if any.
 pub(crate) const LATEST_CODE: &str = "SELECT expires_at, attempts FROM email_tokens \
@@ -317,10 +318,11 @@ macro_rules! impl_email_store {
                 bound_to: Option<&str>,
                 code_digest: &str,
                 max_attempts: i64,
+                consume: bool,
                 now_ms: i64,
             ) -> $crate::Result<$crate::CodeAttempt> {
                 use $crate::sql::email as q;
-                type Tried = (String, String, String, Option<String>, i64, Option<i64>, i64);
+                type Tried = (String, String, String, Option<String>, i64, i64, bool);
                 let bound = bound_to.unwrap_or("");
                 let mut tx = self.begin_write().await?;
                 let tried: Vec<Tried> = sqlx::query_as(q::TRY_CODE)
@@ -330,6 +332,7 @@ macro_rules! impl_email_store {
                     .bind(purpose.as_str())
                     .bind(max_attempts)
                     .bind(bound)
+                    .bind(consume)
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(map_err)?;
@@ -346,7 +349,7 @@ macro_rules! impl_email_store {
                 };
                 tx.commit().await.map_err(map_err)?;
                 if let Some((purpose, user_id, email, new_email, expires_at, _, _)) =
-                    tried.iter().find(|t| t.5.is_some()).cloned()
+                    tried.iter().find(|t| t.6).cloned()
                 {
                     return Ok($crate::CodeAttempt::Accepted($crate::EmailTokenRow {
                         purpose,
@@ -358,7 +361,7 @@ macro_rules! impl_email_store {
                 }
                 if let Some(t) = tried.first() {
                     return Ok($crate::CodeAttempt::Wrong {
-                        attempts_left: (max_attempts - t.6).max(0),
+                        attempts_left: (max_attempts - t.5).max(0),
                     });
                 }
                 Ok(match latest {
