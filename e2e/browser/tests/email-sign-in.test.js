@@ -4,6 +4,7 @@
 // as received. Screenshots of each page.
 
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, screenshot, uniqueUser } from '../lib/browser.js';
@@ -33,6 +34,47 @@ async function openEmailSignIn(page, email) {
   await page.waitForURL('**/sign-in/email');
   await page.getByRole('heading', { name: 'Sign in with your email', level: 1 }).waitFor();
   assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), email, 'the address carries over');
+}
+
+/** RFC 6238 code (SHA-1, 6 digits, 30 s) of the base32 key in an otpauth:// URI, now. */
+function totpNow(uri) {
+  const secret = new URL(uri).searchParams.get('secret');
+  const bytes = [];
+  let acc = 0;
+  let n = 0;
+  for (const ch of secret) {
+    acc = (acc << 5) | 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(ch);
+    n += 5;
+    if (n >= 8) {
+      n -= 8;
+      bytes.push((acc >>> n) & 0xff);
+    }
+  }
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
+  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const at = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Turns two-step verification on for `user` through the API (as the Security page does). */
+async function enrolTotp(baseUrl, user) {
+  const call = async (path, body, cookie) => {
+    const res = await fetch(`${baseUrl}/api/auth/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: baseUrl, ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+    return res;
+  };
+  const signedIn = await call('sign-in/email', { email: user.email, password: user.password });
+  const cookie = signedIn.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const { totpURI } = await (await call('two-factor/enable', { password: user.password }, cookie)).json();
+  await call('two-factor/verify-totp', { code: totpNow(totpURI) }, cookie);
 }
 
 describe('sign-in by email, with mail delivered to an SMTP server', () => {
@@ -105,6 +147,31 @@ describe('sign-in by email, with mail delivered to an SMTP server', () => {
     await screenshot(page, '62-email-code');
     await page.getByLabel('Code', { exact: true }).fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/tasks');
+    await tasksLoaded(page);
+    assert.deepEqual(problems(page), []);
+    await page.context().close();
+  });
+
+  test('two-step verification: “Email me a code instead” finishes a password sign-in', { timeout: 90_000 }, async () => {
+    const { server, sink } = env;
+    const me = uniqueUser('otto');
+    await createUser(server.baseUrl, me);
+    await enrolTotp(server.baseUrl, me);
+    const page = await openPage(browser, server.baseUrl);
+    await page.goto('/sign-in');
+    await page.getByLabel('Email', { exact: true }).fill(me.email);
+    await page.getByLabel('Password', { exact: true }).fill(me.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/two-factor');
+    const arrives = sink.next(me.email, { match: (m) => /security code/.test(m.subject) });
+    await page.getByRole('button', { name: 'Email me a code instead' }).click();
+    await page.getByLabel('Code from your email').waitFor();
+    const code = /\b(\d{6})\b/.exec((await arrives).text)?.[1];
+    assert.ok(code, 'a 6-digit code');
+    await screenshot(page, '63-two-factor-email-code');
+    await page.getByLabel('Code from your email').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/tasks');
     await tasksLoaded(page);
     assert.deepEqual(problems(page), []);
