@@ -220,6 +220,14 @@ pub(crate) struct ServeArgs {
     /// EMAIL_NOT_VERIFIED; the link is sent again).
     #[arg(long, env = "TESSERA_REQUIRE_EMAIL_VERIFICATION", default_value_t = defaults::REQUIRE_EMAIL_VERIFICATION, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub(crate) require_email_verification: bool,
+    /// Sign-in links by mail (Better Auth's magicLink plugin), when --smtp-url is set. Off:
+    /// its routes answer 404.
+    #[arg(long, env = "TESSERA_MAGIC_LINKS", default_value_t = defaults::MAGIC_LINKS, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) magic_links: bool,
+    /// 6-digit codes by mail (Better Auth's emailOTP plugin, and the two-factor email code),
+    /// when --smtp-url is set. Off: the emailOTP routes answer 404.
+    #[arg(long, env = "TESSERA_EMAIL_CODES", default_value_t = defaults::EMAIL_CODES, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) email_codes: bool,
     /// The product name in mail (sender, subjects), TOTP and passkeys.
     #[arg(long, env = "TESSERA_APP_NAME", default_value = defaults::APP_NAME)]
     pub(crate) app_name: String,
@@ -361,6 +369,8 @@ impl ServeArgs {
                     .map(Into::into),
                 email_from: self.email_from.filter(|f| !f.trim().is_empty()),
                 require_email_verification: self.require_email_verification,
+                magic_links: self.magic_links,
+                email_codes: self.email_codes,
                 app_name: self.app_name,
                 email_templates: self.email_templates,
             },

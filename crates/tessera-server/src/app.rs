@@ -12,8 +12,8 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
 use crate::{
-    accounts, auth, http, openapi, passkeys, probes, sessions, social, tasks, tokens, two_factor,
-    ui,
+    accounts, auth, email_sign_in, http, openapi, passkeys, probes, sessions, social, tasks,
+    tokens, two_factor, ui,
 };
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
@@ -39,30 +39,31 @@ pub struct Services {
 /// the OpenAPI document served at `/api/openapi.json` lists exactly what is served.
 pub fn build_app(services: &Services) -> Router {
     let mut router = Router::new();
-    let mut ops = Vec::new();
     if let Some(auth) = &services.auth {
-        let (auth_routes, auth_ops) = auth_routes().into_parts(AUTH_PREFIX);
+        let mailer = auth.mailer();
+        let (auth_routes, _) =
+            mounted_auth_routes(mailer.magic_links(), mailer.email_codes()).into_parts(AUTH_PREFIX);
         router = router.nest(
             AUTH_PREFIX,
             auth_routes
                 .with_state(auth.clone())
                 .layer(http::layers::no_store_layer()),
         );
-        ops.extend(auth_ops);
     }
     if let Some(tasks) = &services.tasks {
-        let (tasks_routes, tasks_ops) = tasks::router(tasks.clone());
+        let (tasks_routes, _) = tasks::router(tasks.clone());
         router = router.merge(tasks_routes);
-        ops.extend(tasks_ops);
     }
     if let Some(auth) = &services.auth {
         // The UI offers verification, reset and change of address only when mail goes out.
         let options = ui::UiOptions {
             email: auth.mailer().enabled(),
+            magic_links: auth.mailer().magic_links(),
+            email_codes: auth.mailer().email_codes(),
         };
         router = router.merge(ui::router(options));
     }
-    let (probe_router, probe_ops) = probes::routes(
+    let (probe_router, _) = probes::routes(
         services.store.clone(),
         services.metrics.clone(),
         services.clock.clone(),
@@ -77,10 +78,15 @@ pub fn build_app(services: &Services) -> Router {
         },
     );
     router = router.merge(probe_router);
-    ops.extend(probe_ops);
-    let docs = openapi::routes();
-    ops.extend(docs.operations().iter().cloned());
-    router = router.merge(openapi::serve(docs, &ops));
+    // The same route tables again, when the document is first asked for.
+    let parts = Parts {
+        auth: services.auth.as_ref().map(|a| {
+            let mailer = a.mailer();
+            (mailer.magic_links(), mailer.email_codes())
+        }),
+        tasks: services.tasks.is_some(),
+    };
+    router = router.merge(openapi::serve(openapi::routes(), move || operations(parts)));
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(http::error::method_not_allowed);
@@ -106,14 +112,41 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(passkeys::routes())
 }
 
-/// The documented (method, path) pairs a process with these parts serves, from the same
-/// route tables [`build_app`] mounts (used by tests; the served document is the reference).
+/// The auth routes a process mounts: [`auth_routes`] and the ways in by mail it has on.
+fn mounted_auth_routes(magic_links: bool, email_codes: bool) -> openapi::Routes<AuthState> {
+    auth_routes().merge(email_sign_in::routes(magic_links, email_codes))
+}
+
+/// The optional parts a process serves, which decide its routes and its document.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    /// The auth server, with magic links and email codes as given.
+    auth: Option<(bool, bool)>,
+    /// The tasks API.
+    tasks: bool,
+}
+
+/// The documented (method, path) pairs a process with these parts serves (without mail:
+/// no magic links or email codes), from the same route tables [`build_app`] mounts (used by
+/// tests; the served document is the reference).
 pub fn documented_operations(auth: bool, tasks: bool) -> Vec<openapi::Operation> {
+    operations(Parts {
+        auth: auth.then_some((false, false)),
+        tasks,
+    })
+}
+
+/// The operations a process with these parts serves: what `/api/openapi.json` documents.
+fn operations(parts: Parts) -> Vec<openapi::Operation> {
     let mut ops = Vec::new();
-    if auth {
-        ops.extend(auth_routes().into_parts(AUTH_PREFIX).1);
+    if let Some((magic_links, email_codes)) = parts.auth {
+        ops.extend(
+            mounted_auth_routes(magic_links, email_codes)
+                .into_parts(AUTH_PREFIX)
+                .1,
+        );
     }
-    if tasks {
+    if parts.tasks {
         ops.extend(tasks::routes().into_parts("").1);
     }
     ops.extend(probes::operations());

@@ -7,12 +7,13 @@
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
 //! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `passkeys` `sessions` `social`
-//! `tokens` `two_factor` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
+//! `tokens` `two_factor` `email_sign_in` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
 //! `openapi` `password` `ui` | `http` | `metrics` `revocation` `serve`.
 
 mod accounts;
 mod app;
 mod auth;
+mod email_sign_in;
 pub mod http;
 pub mod keys;
 pub mod mail;

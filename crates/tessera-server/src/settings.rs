@@ -306,6 +306,13 @@ pub struct Email {
     /// Sign-up does not sign in, and an unverified address cannot sign in (403
     /// `EMAIL_NOT_VERIFIED`; the link is sent again).
     pub require_email_verification: bool,
+    /// Sign-in links by mail (Better Auth's `magicLink`: `sign-in/magic-link`,
+    /// `magic-link/verify`); off, those routes answer 404 like unknown ones.
+    pub magic_links: bool,
+    /// 6-digit codes by mail (Better Auth's `emailOTP`: sign-in and address verification)
+    /// and as a second factor (`two-factor/send-otp`, `verify-otp`); off, the `emailOTP`
+    /// routes answer 404 like unknown ones and the two-factor ones `OTP_NOT_CONFIGURED`.
+    pub email_codes: bool,
     /// The product name users see: sender name, subjects, TOTP issuer, passkey relying party.
     pub app_name: String,
     /// A directory whose `<message>.subject`, `<message>.txt` and `<message>.html` files
@@ -610,6 +617,10 @@ pub mod defaults {
     pub const APP_NAME: &str = "Tessera";
     /// Whether an unverified address may sign in.
     pub const REQUIRE_EMAIL_VERIFICATION: bool = false;
+    /// Sign-in links by mail (when mail is configured).
+    pub const MAGIC_LINKS: bool = true;
+    /// Codes by mail (when mail is configured).
+    pub const EMAIL_CODES: bool = true;
 }
 
 /// Connections served at once unless configured (the CLI lowers it to fit the process's
@@ -697,6 +708,8 @@ impl Default for Email {
             smtp_url: None,
             email_from: None,
             require_email_verification: defaults::REQUIRE_EMAIL_VERIFICATION,
+            magic_links: defaults::MAGIC_LINKS,
+            email_codes: defaults::EMAIL_CODES,
             app_name: defaults::APP_NAME.to_owned(),
             email_templates: None,
         }

@@ -320,6 +320,17 @@ pub enum EmailTokenPurpose {
     ConfirmEmailChange,
     /// Sent to the new address: proves the user receives mail there, and makes the change.
     VerifyNewEmail,
+    /// A sign-in link (`magicLink`).
+    MagicLink,
+    /// A 6-digit sign-in code (`emailOTP`, type `sign-in`).
+    SignInCode,
+    /// A 6-digit code that verifies the address (`emailOTP`, type `email-verification`).
+    VerifyEmailCode,
+    /// A 6-digit code that stands in for the second factor (`twoFactor`'s `send-otp`).
+    TwoFactorCode,
+    /// A 6-digit code that lets the user choose a new password (`emailOTP`, type
+    /// `forget-password`).
+    ResetPasswordCode,
 }
 
 impl EmailTokenPurpose {
@@ -330,6 +341,11 @@ impl EmailTokenPurpose {
             Self::ResetPassword => "reset-password",
             Self::ConfirmEmailChange => "confirm-email-change",
             Self::VerifyNewEmail => "verify-new-email",
+            Self::MagicLink => "magic-link",
+            Self::SignInCode => "sign-in-code",
+            Self::VerifyEmailCode => "verify-email-code",
+            Self::TwoFactorCode => "two-factor-code",
+            Self::ResetPasswordCode => "reset-password-code",
         }
     }
 
@@ -340,6 +356,11 @@ impl EmailTokenPurpose {
             "reset-password" => Self::ResetPassword,
             "confirm-email-change" => Self::ConfirmEmailChange,
             "verify-new-email" => Self::VerifyNewEmail,
+            "magic-link" => Self::MagicLink,
+            "sign-in-code" => Self::SignInCode,
+            "verify-email-code" => Self::VerifyEmailCode,
+            "two-factor-code" => Self::TwoFactorCode,
+            "reset-password-code" => Self::ResetPasswordCode,
             _ => return None,
         })
     }
@@ -362,6 +383,46 @@ pub struct NewEmailToken {
     pub now_ms: i64,
     /// Expiry, unix ms.
     pub expires_at: i64,
+}
+
+/// A code to store (by keyed digest) before the message carrying it is sent. Storing it
+/// voids the user's earlier live codes of the same purpose: one code works at a time.
+#[derive(Debug, Clone)]
+pub struct NewEmailCode {
+    /// A unique key for the row (the digest of a random value that is never sent).
+    pub row_key: String,
+    /// The keyed digest of the code (bound to its user and purpose by the caller).
+    pub code_digest: String,
+    /// What it is for.
+    pub purpose: EmailTokenPurpose,
+    /// Whose it is.
+    pub user_id: String,
+    /// The user's address now.
+    pub email: String,
+    /// What the code is bound to (a two-factor challenge or session), if anything.
+    pub bound_to: Option<String>,
+    /// Creation, unix ms.
+    pub now_ms: i64,
+    /// Expiry, unix ms.
+    pub expires_at: i64,
+}
+
+/// What [`crate::EmailTokenStore::try_email_code`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeAttempt {
+    /// The code was right; it is used up now (unless the caller only checked it).
+    Accepted(EmailTokenRow),
+    /// A live code exists and this was not it; `attempts_left` more tries (0: it is dead).
+    Wrong {
+        /// Tries the code still takes.
+        attempts_left: i64,
+    },
+    /// The latest code expired.
+    Expired,
+    /// The latest code took all its tries already.
+    Exhausted,
+    /// No code is waiting (none sent, or used).
+    NoCode,
 }
 
 /// A token as read (or consumed).

@@ -9,12 +9,12 @@
 use async_trait::async_trait;
 
 use crate::{
-    AccountRow, ChallengeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow, ImportUser,
-    ImportedUser, MailResult, MailRow, NewChallenge, NewEmailToken, NewIdentity, NewMail,
-    NewRefreshToken, NewSession, NewTrustedDevice, NewUser, OAuthStateRow, OutboxCounts,
-    PasskeyChallengeRow, PasskeyImport, PasskeyRow, RefreshOutcome, RefreshPolicy, ResetOutcome,
-    Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow, TwoFactorRow,
-    UnlinkOutcome, User, UserId,
+    AccountRow, ChallengeAttempt, CodeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow,
+    ImportUser, ImportedUser, MailResult, MailRow, NewChallenge, NewEmailCode, NewEmailToken,
+    NewIdentity, NewMail, NewRefreshToken, NewSession, NewTrustedDevice, NewUser, OAuthStateRow,
+    OutboxCounts, PasskeyChallengeRow, PasskeyImport, PasskeyRow, RefreshOutcome, RefreshPolicy,
+    ResetOutcome, Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow,
+    TwoFactorRow, UnlinkOutcome, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -134,6 +134,40 @@ pub trait EmailTokenStore: Send + Sync + std::fmt::Debug + 'static {
         password_hash: &str,
         now_ms: i64,
     ) -> Result<ResetOutcome>;
+
+    /// Stores a code, voiding the user's earlier live codes of its purpose, in one
+    /// transaction.
+    async fn create_email_code(&self, code: &NewEmailCode) -> Result<()>;
+
+    /// Tries `code_digest` against the user's live code of `purpose` (bound to `bound_to`,
+    /// if given) in one statement: the try is counted, and a right code is used up when
+    /// `consume` (so of concurrent tries at most one is accepted), and no more than
+    /// `max_attempts` tries are made, checks included.
+    #[allow(clippy::too_many_arguments)]
+    async fn try_email_code(
+        &self,
+        user_id: UserId<'_>,
+        purpose: EmailTokenPurpose,
+        bound_to: Option<&str>,
+        code_digest: &str,
+        max_attempts: i64,
+        consume: bool,
+        now_ms: i64,
+    ) -> Result<CodeAttempt>;
+
+    /// The first proof that a user receives mail at `email` (a magic link or an email code)
+    /// for an account whose address was never verified: whatever was attached to the
+    /// account before that proof may be someone else's (an account pre-registered with the
+    /// victim's address), so in one transaction its password and identity links are
+    /// removed, two-factor is turned off, its sessions end, and the address is marked
+    /// verified. Returns the user as it is now and the ended sessions; `None` when the user
+    /// no longer has `email`. A user whose address is verified already is returned as is.
+    async fn promote_unproven_user(
+        &self,
+        user_id: UserId<'_>,
+        email: &str,
+        now_ms: i64,
+    ) -> Result<Option<(User, Vec<String>)>>;
 
     /// Deletes tokens that expired before `before_ms`.
     async fn purge_email_tokens(&self, before_ms: i64) -> Result<u64>;

@@ -54,7 +54,25 @@ impl PostgresStore {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
         self.pool.begin().await.map_err(map_err)
     }
+
+    /// One rotation, one transaction: PostgreSQL already lets concurrent commits share a
+    /// WAL flush, and the presented credential's row lock keeps rotations of one family in
+    /// line across instances.
+    async fn rotate(
+        &self,
+        token_digest: &str,
+        successor: &crate::NewRefreshToken,
+        policy: crate::RefreshPolicy,
+    ) -> Result<crate::RefreshOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let outcome = Self::rotate_on(&mut tx, token_digest, successor, policy).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(outcome)
+    }
 }
+
+/// The connection the shared SQL runs on inside a transaction.
+type Conn = sqlx::PgConnection;
 
 /// Unique violations name their index; connection failures, timeouts, shutdowns and
 /// resource exhaustion mean "unavailable".

@@ -584,6 +584,77 @@ async fn concurrent_refreshes_make_one_successor(s: Arc<dyn Store>) {
     assert_eq!(rotated, 1, "exactly one successor");
 }
 
+/// Rotations of many credentials at once (SQLite commits them in groups): each answer is
+/// what a rotation alone would have answered, one that fails (its successor's id is taken)
+/// is undone alone — its credential still rotates afterwards — and every acknowledged
+/// successor is stored.
+async fn concurrent_rotations_are_each_their_own(s: Arc<dyn Store>) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    let mut sess = new_session("s1", "u1", "d1");
+    sess.expires_at = 50_000;
+    s.create_session(&sess).await.unwrap();
+    for i in 0..24 {
+        s.create_refresh_token(&rt(&format!("r{i}"), &format!("g{i}")))
+            .await
+            .unwrap();
+    }
+    let mut handles = Vec::new();
+    for i in 0..24 {
+        let s = s.clone();
+        // Credential 7's successor reuses the id of credential 0: its insert fails.
+        let successor_id = if i == 7 {
+            "r0".to_owned()
+        } else {
+            format!("n{i}")
+        };
+        handles.push(tokio::spawn(async move {
+            s.rotate_refresh_token(
+                &format!("g{i}"),
+                &rt(&successor_id, &format!("h{i}")),
+                policy(2_000),
+            )
+            .await
+        }));
+    }
+    for (i, h) in handles.into_iter().enumerate() {
+        let outcome = h.await.unwrap();
+        if i == 7 {
+            assert!(outcome.is_err(), "a taken successor id fails: {outcome:?}");
+        } else {
+            assert!(
+                matches!(outcome, Ok(RefreshOutcome::Rotated { .. })),
+                "credential {i}: {outcome:?}"
+            );
+        }
+    }
+    for i in (0..24).filter(|i| *i != 7) {
+        assert!(
+            matches!(
+                s.rotate_refresh_token(
+                    &format!("h{i}"),
+                    &rt(&format!("m{i}"), &format!("k{i}")),
+                    policy(3_000)
+                )
+                .await
+                .unwrap(),
+                RefreshOutcome::Rotated { .. }
+            ),
+            "successor {i} was stored"
+        );
+    }
+    assert!(
+        matches!(
+            s.rotate_refresh_token("g7", &rt("n7", "h7"), policy(3_000))
+                .await
+                .unwrap(),
+            RefreshOutcome::Rotated { .. }
+        ),
+        "the failed rotation left its credential unused"
+    );
+}
+
 async fn disabling_and_deleting_users_end_their_sessions(s: &dyn Store) {
     s.create_user(&new_user("u1", "a@x.test"), "h")
         .await
@@ -720,6 +791,13 @@ macro_rules! conformance {
                     return;
                 };
                 super::concurrent_refreshes_make_one_successor(f.store.clone()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_rotations_are_each_their_own() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::concurrent_rotations_are_each_their_own(f.store.clone()).await;
             }
             #[tokio::test]
             async fn disabling_and_deleting_users_end_their_sessions() {

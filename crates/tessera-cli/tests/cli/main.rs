@@ -12,6 +12,7 @@ mod support;
 mod balanced;
 mod cli;
 mod config;
+mod durability;
 mod failure;
 mod import;
 mod import_passkeys;

@@ -246,7 +246,7 @@ async fn send_verification_email(
     per_recipient(&state, email.as_str()).await?;
     let payload = Payload {
         callback,
-        new_email: None,
+        ..Payload::default()
     };
     state
         .mailer()
@@ -335,6 +335,7 @@ async fn verify_email(
             let payload = Payload {
                 callback: callback.clone(),
                 new_email: Some(new_email.to_owned()),
+                ..Payload::default()
             };
             state
                 .mailer()
@@ -390,7 +391,7 @@ async fn request_password_reset(
     // Known or not, the same row: the sender looks the address up.
     let payload = Payload {
         callback,
-        new_email: None,
+        ..Payload::default()
     };
     state
         .mailer()
@@ -520,6 +521,7 @@ async fn change_email(
     let payload = Payload {
         callback,
         new_email: Some(new_email.as_str().to_owned()),
+        ..Payload::default()
     };
     // A verified address confirms first; an unverified one proves nothing, so the new
     // address is asked directly. Whether the new address is taken is found out by the

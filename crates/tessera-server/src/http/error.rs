@@ -136,6 +136,19 @@ pub enum ErrorCode {
     FailedToUnlinkLastAccount,
     /// `ACCOUNT_NOT_FOUND` (bad request).
     AccountNotFound,
+    /// `INVALID_OTP` (bad request): `emailOTP`'s wrong, unknown or used code.
+    InvalidOtp,
+    /// `OTP_EXPIRED` (bad request).
+    OtpExpired,
+    /// `TOO_MANY_ATTEMPTS` (forbidden): the code took all its tries.
+    TooManyAttempts,
+    /// `OTP_HAS_EXPIRED` (bad request): the two-factor email code is expired or used.
+    OtpHasExpired,
+    /// `OTP_NOT_CONFIGURED` (bad request): no mail, or codes switched off.
+    OtpNotConfigured,
+    /// `OTP_NOT_ALLOWED` (bad request): an email code cannot be the second factor of a
+    /// sign-in whose first factor was the same mailbox (Tessera).
+    OtpNotAllowed,
 }
 
 impl ErrorCode {
@@ -397,6 +410,28 @@ impl ErrorCode {
                 "ACCOUNT_NOT_FOUND",
                 StatusCode::BAD_REQUEST,
                 "Account not found",
+            ),
+            Self::InvalidOtp => ("INVALID_OTP", StatusCode::BAD_REQUEST, "Invalid OTP"),
+            Self::OtpExpired => ("OTP_EXPIRED", StatusCode::BAD_REQUEST, "OTP expired"),
+            Self::TooManyAttempts => (
+                "TOO_MANY_ATTEMPTS",
+                StatusCode::FORBIDDEN,
+                "Too many attempts",
+            ),
+            Self::OtpHasExpired => (
+                "OTP_HAS_EXPIRED",
+                StatusCode::BAD_REQUEST,
+                "OTP has expired",
+            ),
+            Self::OtpNotConfigured => (
+                "OTP_NOT_CONFIGURED",
+                StatusCode::BAD_REQUEST,
+                "OTP isn't configured",
+            ),
+            Self::OtpNotAllowed => (
+                "OTP_NOT_ALLOWED",
+                StatusCode::BAD_REQUEST,
+                "An email code cannot be the second factor after an email sign-in",
             ),
         }
     }

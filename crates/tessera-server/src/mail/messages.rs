@@ -1,8 +1,8 @@
 //! The messages Tessera sends, as text and HTML: built in, and replaceable file by file from
 //! a directory (`--email-templates`): `<kind>.subject`, `<kind>.txt`, `<kind>.html`.
 //!
-//! Templates name values as `{{app}}`, `{{name}}`, `{{email}}`, `{{new_email}}`, `{{link}}`
-//! and `{{valid_for}}`. In HTML every value is escaped; a subject is one line of text.
+//! Templates name values as `{{app}}`, `{{name}}`, `{{email}}`, `{{new_email}}`, `{{link}}`,
+//! `{{code}}` and `{{valid_for}}`. In HTML every value is escaped; a subject is one line of text.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,17 +22,32 @@ pub(crate) enum Kind {
     EmailInUse,
     /// The password was changed (by a reset).
     PasswordChanged,
+    /// A sign-in link (`magicLink`).
+    MagicLink,
+    /// A 6-digit sign-in code (`emailOTP`, type `sign-in`).
+    SignInCode,
+    /// A 6-digit code that verifies the address (`emailOTP`, type `email-verification`).
+    VerifyEmailCode,
+    /// A 6-digit code for a sign-in that owes its second factor (`twoFactor.sendOtp`).
+    TwoFactorCode,
+    /// A 6-digit code to choose a new password (`emailOTP`, type `forget-password`).
+    ResetPasswordCode,
 }
 
 impl Kind {
     /// Every kind.
-    pub(crate) const ALL: [Kind; 6] = [
+    pub(crate) const ALL: [Kind; 11] = [
         Kind::VerifyEmail,
         Kind::ResetPassword,
         Kind::ConfirmEmailChange,
         Kind::VerifyNewEmail,
         Kind::EmailInUse,
         Kind::PasswordChanged,
+        Kind::MagicLink,
+        Kind::SignInCode,
+        Kind::VerifyEmailCode,
+        Kind::TwoFactorCode,
+        Kind::ResetPasswordCode,
     ];
 
     /// The stored name, and the template file stem.
@@ -44,6 +59,11 @@ impl Kind {
             Kind::VerifyNewEmail => "verify-new-email",
             Kind::EmailInUse => "email-in-use",
             Kind::PasswordChanged => "password-changed",
+            Kind::MagicLink => "magic-link",
+            Kind::SignInCode => "sign-in-code",
+            Kind::VerifyEmailCode => "verify-email-code",
+            Kind::TwoFactorCode => "two-factor-code",
+            Kind::ResetPasswordCode => "reset-password-code",
         }
     }
 
@@ -83,6 +103,31 @@ impl Kind {
                 "Your {{app}} password was changed",
                 "Hello {{name}},\n\nThe password of your {{app}} account ({{email}}) was just changed, and the sessions signed in with the old password were ended. If this was not you, reset your password at once and tell us.\n",
                 "<p>Hello {{name}},</p><p>The password of your {{app}} account (<strong>{{email}}</strong>) was just changed, and the sessions signed in with the old password were ended. If this was not you, reset your password at once and tell us.</p>",
+            ),
+            Kind::MagicLink => (
+                "Sign in to {{app}}",
+                "Hello {{name}},\n\nOpen this link to sign in to {{app}} as {{email}}:\n\n{{link}}\n\nThe link works once and for {{valid_for}}. If you did not ask for it, ignore this message: nobody can sign in without it.\n",
+                "<p>Hello {{name}},</p><p>Open this link to sign in to {{app}} as <strong>{{email}}</strong>.</p><p><a class=\"button\" href=\"{{link}}\">Sign in</a></p><p>The link works once and for {{valid_for}}. If you did not ask for it, ignore this message: nobody can sign in without it.</p>",
+            ),
+            Kind::SignInCode => (
+                "Your {{app}} sign-in code: {{code}}",
+                "Hello {{name}},\n\nYour code to sign in to {{app}} as {{email}} is:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. Never tell it to anyone. If you did not ask for it, ignore this message.\n",
+                "<p>Hello {{name}},</p><p>Your code to sign in to {{app}} as <strong>{{email}}</strong> is:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. Never tell it to anyone. If you did not ask for it, ignore this message.</p>",
+            ),
+            Kind::VerifyEmailCode => (
+                "Your {{app}} verification code: {{code}}",
+                "Hello {{name}},\n\nYour code to confirm that {{email}} is your address is:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. If you did not ask for it, ignore this message.\n",
+                "<p>Hello {{name}},</p><p>Your code to confirm that <strong>{{email}}</strong> is your address is:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. If you did not ask for it, ignore this message.</p>",
+            ),
+            Kind::TwoFactorCode => (
+                "Your {{app}} security code: {{code}}",
+                "Hello {{name}},\n\nSomeone signed in to your {{app}} account ({{email}}) with your first factor. To finish signing in, enter this code:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. If this was not you, change your password now.\n",
+                "<p>Hello {{name}},</p><p>Someone signed in to your {{app}} account (<strong>{{email}}</strong>) with your first factor. To finish signing in, enter this code:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. If this was not you, change your password now.</p>",
+            ),
+            Kind::ResetPasswordCode => (
+                "Your {{app}} password reset code: {{code}}",
+                "Hello {{name}},\n\nSomeone (hopefully you) asked to reset the password of the {{app}} account for {{email}}. Your code is:\n\n    {{code}}\n\nIt works once and for {{valid_for}}. If you did not ask for this, ignore this message: your password stays as it is.\n",
+                "<p>Hello {{name}},</p><p>Someone (hopefully you) asked to reset the password of the {{app}} account for <strong>{{email}}</strong>. Your code is:</p><p style=\"font-size:28px;letter-spacing:6px;font-weight:600\">{{code}}</p><p>It works once and for {{valid_for}}. If you did not ask for this, ignore this message: your password stays as it is.</p>",
             ),
         };
         Template {
@@ -180,6 +225,7 @@ pub(crate) struct Values<'a> {
     pub(crate) email: &'a str,
     pub(crate) new_email: &'a str,
     pub(crate) link: &'a str,
+    pub(crate) code: &'a str,
     pub(crate) valid_for: &'a str,
 }
 
@@ -191,6 +237,7 @@ impl Values<'_> {
             "email" => self.email,
             "new_email" => self.new_email,
             "link" => self.link,
+            "code" => self.code,
             "valid_for" => self.valid_for,
             _ => return None,
         })
@@ -249,6 +296,7 @@ mod tests {
             email: "a@b.test",
             new_email: "n@b.test",
             link: "https://auth.test/x?a=1&b={{name}}",
+            code: "",
             valid_for: "30 minutes",
         }
     }

@@ -14,6 +14,7 @@ pub(crate) mod transport;
 
 use std::sync::Arc;
 
+use aws_lc_rs::hmac;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 use tessera_core::Clock;
@@ -38,6 +39,12 @@ pub(crate) struct Payload {
     /// For a change of address: the address asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) new_email: Option<String>,
+    /// A magic link's `errorCallbackURL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error_callback: Option<String>,
+    /// What a code is bound to (a two-factor challenge or session id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) bound_to: Option<String>,
 }
 
 /// The mail service. Cheap to clone.
@@ -56,6 +63,17 @@ struct Inner {
     from: Option<Mailbox>,
     /// Wakes the sender when a row was added here (others are found by polling).
     wake: Notify,
+    /// The key emailed codes are stored under (derived from the server secret).
+    code_key: CodeKey,
+}
+
+/// The HMAC key of emailed codes; `Debug` shows nothing.
+struct CodeKey(hmac::Key);
+
+impl std::fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeKey(<redacted>)")
+    }
 }
 
 /// The sender mailbox: `--email-from`, or `<app name> <no-reply@<base URL host>>`.
@@ -107,7 +125,14 @@ impl Mailer {
             .as_ref()
             .map(|u| Transport::from_url(u))
             .transpose()?;
+        use secrecy::ExposeSecret as _;
+        let secret = settings.tokens.secret.expose_secret();
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, secret),
+            b"tessera/v1/email-code-digest",
+        );
         Ok(Self(Arc::new(Inner {
+            code_key: CodeKey(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())),
             templates: Templates::load(settings.email.email_templates.as_deref())?,
             from: transport
                 .is_some()
@@ -125,6 +150,34 @@ impl Mailer {
     /// Whether mail can be sent at all (an `--smtp-url` is configured).
     pub(crate) fn enabled(&self) -> bool {
         self.0.transport.is_some()
+    }
+
+    /// Whether sign-in links are on (mail configured and `--magic-links`).
+    pub(crate) fn magic_links(&self) -> bool {
+        self.enabled() && self.0.settings.email.magic_links
+    }
+
+    /// Whether emailed codes are on (mail configured and `--email-codes`).
+    pub(crate) fn email_codes(&self) -> bool {
+        self.enabled() && self.0.settings.email.email_codes
+    }
+
+    /// The keyed digest an emailed code is stored as, bound to its user and purpose (so a
+    /// code made for one use never matches another). `code` is the 6 digits as typed,
+    /// spaces removed by the caller.
+    pub(crate) fn code_digest(
+        &self,
+        purpose: tessera_store::EmailTokenPurpose,
+        user_id: &str,
+        code: &str,
+    ) -> String {
+        let mut ctx = hmac::Context::with_key(&self.0.code_key.0);
+        ctx.update(purpose.as_str().as_bytes());
+        ctx.update(&[0]);
+        ctx.update(user_id.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(code.as_bytes());
+        tessera_core::token::hex(ctx.sign().as_ref())
     }
 
     /// Puts a message in the outbox and wakes the sender. Without a transport it does
@@ -174,7 +227,7 @@ impl Mailer {
         }
         let payload = Payload {
             callback: callback.map(str::to_owned),
-            new_email: None,
+            ..Payload::default()
         };
         self.enqueue(Kind::VerifyEmail, &user.email, Some(&user.id), &payload)
             .await

@@ -8,7 +8,7 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart, header};
 use tessera_core::TokenDigest;
 use tessera_core::token::random_token_b64;
-use tessera_store::{EmailTokenPurpose, MailResult, MailRow, NewEmailToken, User};
+use tessera_store::{EmailTokenPurpose, MailResult, MailRow, NewEmailCode, NewEmailToken, User};
 
 use super::messages::{Kind, Values};
 use super::transport::SendError;
@@ -36,6 +36,12 @@ pub(crate) const VERIFY_EMAIL_VALID: Duration = Duration::from_secs(24 * 3600);
 pub(crate) const RESET_PASSWORD_VALID: Duration = Duration::from_secs(30 * 60);
 /// The lifetime of both links of a change of address.
 pub(crate) const CHANGE_EMAIL_VALID: Duration = Duration::from_secs(3600);
+/// A sign-in link's lifetime (ASVS 6.5.5: at most 10 minutes for out-of-band secrets).
+pub(crate) const MAGIC_LINK_VALID: Duration = Duration::from_secs(10 * 60);
+/// An emailed code's lifetime.
+pub(crate) const EMAIL_CODE_VALID: Duration = Duration::from_secs(10 * 60);
+/// Digits in an emailed code.
+pub(crate) const CODE_DIGITS: usize = 6;
 
 /// Runs until the task is aborted.
 pub(crate) async fn run(mailer: Mailer) {
@@ -106,6 +112,7 @@ enum Prepared {
         kind: Kind,
         user: Option<Box<User>>,
         link: Option<String>,
+        code: Option<String>,
         valid_for: &'static str,
         new_email: String,
     },
@@ -121,6 +128,7 @@ async fn deliver(mailer: &Mailer, row: &MailRow) -> MailResult {
         kind,
         user,
         link,
+        code,
         valid_for,
         new_email,
     } = prepared
@@ -136,6 +144,7 @@ async fn deliver(mailer: &Mailer, row: &MailRow) -> MailResult {
             .map_or(row.recipient.as_str(), |u| u.email.as_str()),
         new_email: &new_email,
         link: link.as_deref().unwrap_or(""),
+        code: code.as_deref().unwrap_or(""),
         valid_for,
     };
     let rendered = inner.templates.render(kind, &values);
@@ -223,11 +232,33 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             CHANGE_EMAIL_VALID,
             "1 hour",
         ),
+        Kind::MagicLink => (EmailTokenPurpose::MagicLink, MAGIC_LINK_VALID, "10 minutes"),
+        Kind::SignInCode => (
+            EmailTokenPurpose::SignInCode,
+            EMAIL_CODE_VALID,
+            "10 minutes",
+        ),
+        Kind::VerifyEmailCode => (
+            EmailTokenPurpose::VerifyEmailCode,
+            EMAIL_CODE_VALID,
+            "10 minutes",
+        ),
+        Kind::TwoFactorCode => (
+            EmailTokenPurpose::TwoFactorCode,
+            EMAIL_CODE_VALID,
+            "10 minutes",
+        ),
+        Kind::ResetPasswordCode => (
+            EmailTokenPurpose::ResetPasswordCode,
+            EMAIL_CODE_VALID,
+            "10 minutes",
+        ),
         Kind::EmailInUse => {
             return Ok(Prepared::Send {
                 kind,
                 user: None,
                 link: None,
+                code: None,
                 valid_for: "",
                 new_email: row.recipient.clone(),
             });
@@ -240,6 +271,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
                 kind,
                 user: Some(Box::new(user)),
                 link: None,
+                code: None,
                 valid_for: "",
                 new_email,
             });
@@ -250,7 +282,17 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         return Ok(Prepared::Drop);
     };
     match kind {
-        Kind::VerifyEmail if user.email_verified || user.email != row.recipient => {
+        Kind::VerifyEmail | Kind::VerifyEmailCode
+            if user.email_verified || user.email != row.recipient =>
+        {
+            return Ok(Prepared::Drop);
+        }
+        Kind::MagicLink | Kind::SignInCode | Kind::ResetPasswordCode
+            if user.email != row.recipient =>
+        {
+            return Ok(Prepared::Drop);
+        }
+        Kind::TwoFactorCode if !user.two_factor_enabled || payload.bound_to.is_none() => {
             return Ok(Prepared::Drop);
         }
         Kind::ConfirmEmailChange if user.email != row.recipient || new_email.is_empty() => {
@@ -268,6 +310,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
                     kind: Kind::EmailInUse,
                     user: None,
                     link: None,
+                    code: None,
                     valid_for: "",
                     new_email,
                 });
@@ -275,8 +318,34 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         }
         _ => {}
     }
-    let token = random_token_b64(32);
     let now = inner.clock.now_ms();
+    if matches!(
+        kind,
+        Kind::SignInCode | Kind::VerifyEmailCode | Kind::TwoFactorCode | Kind::ResetPasswordCode
+    ) {
+        let code = random_digits(CODE_DIGITS);
+        store
+            .create_email_code(&NewEmailCode {
+                row_key: TokenDigest::of(&random_token_b64(32)).as_str().to_owned(),
+                code_digest: mailer.code_digest(purpose, &user.id, &code),
+                purpose,
+                user_id: user.id.clone(),
+                email: user.email.clone(),
+                bound_to: payload.bound_to.clone(),
+                now_ms: now,
+                expires_at: now.saturating_add(tessera_core::clock::millis(valid)),
+            })
+            .await?;
+        return Ok(Prepared::Send {
+            kind,
+            user: Some(Box::new(user)),
+            link: None,
+            code: Some(code),
+            valid_for,
+            new_email,
+        });
+    }
+    let token = random_token_b64(32);
     store
         .create_email_token(&NewEmailToken {
             token_digest: TokenDigest::of(&token).as_str().to_owned(),
@@ -288,11 +357,12 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             expires_at: now.saturating_add(tessera_core::clock::millis(valid)),
         })
         .await?;
-    let link = link_for(mailer, kind, &token, payload.callback.as_deref());
+    let link = link_for(mailer, kind, &token, &payload);
     Ok(Prepared::Send {
         kind,
         user: Some(Box::new(user)),
         link: Some(link),
+        code: None,
         valid_for,
         new_email,
     })
@@ -300,10 +370,22 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
 
 /// The link a message carries, built only from the configured base URL (never from a
 /// request's `Host` or `X-Forwarded-Host`).
-fn link_for(mailer: &Mailer, kind: Kind, token: &str, callback: Option<&str>) -> String {
+fn link_for(mailer: &Mailer, kind: Kind, token: &str, payload: &Payload) -> String {
     let base = mailer.0.settings.http.base_url.trim_end_matches('/');
     let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let callback = payload.callback.as_deref();
     match kind {
+        Kind::MagicLink => {
+            let mut link = format!(
+                "{base}{AUTH_PREFIX}/magic-link/verify?token={token}&callbackURL={}",
+                enc(callback.unwrap_or("/"))
+            );
+            if let Some(e) = &payload.error_callback {
+                link.push_str("&errorCallbackURL=");
+                link.push_str(&enc(e));
+            }
+            link
+        }
         Kind::ResetPassword => format!(
             "{base}{AUTH_PREFIX}/reset-password/{token}?callbackURL={}",
             enc(callback.unwrap_or(DEFAULT_RESET_PAGE))
@@ -319,3 +401,43 @@ fn link_for(mailer: &Mailer, kind: Kind, token: &str, callback: Option<&str>) ->
 pub(crate) const DEFAULT_VERIFIED_PAGE: &str = "/verify-email";
 /// The web UI's "choose a new password" page.
 pub(crate) const DEFAULT_RESET_PAGE: &str = "/reset-password";
+
+/// `n` random decimal digits, each uniform (bytes ≥ 250 are drawn again).
+pub(crate) fn random_digits(n: usize) -> String {
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 16];
+    while out.len() < n {
+        if aws_lc_rs::rand::fill(&mut buf).is_err() {
+            continue;
+        }
+        for b in buf {
+            if b < 250 && out.len() < n {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_digits;
+
+    #[test]
+    fn codes_are_six_uniform_digits() {
+        let mut counts = [0u32; 10];
+        for _ in 0..2000 {
+            let c = random_digits(6);
+            assert_eq!(c.len(), 6);
+            for d in c.bytes() {
+                assert!(d.is_ascii_digit());
+                counts[usize::from(d - b'0')] += 1;
+            }
+        }
+        // 12 000 digits: each value near 1 200; far outside that means a bias
+        assert!(
+            counts.iter().all(|&c| (900..1500).contains(&c)),
+            "{counts:?}"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use describe::DescribeArgs;
 
 use crate::http::ErrorCode;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -456,11 +456,6 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self
     }
 
-    /// The operations registered so far.
-    pub(crate) fn operations(&self) -> &[Operation] {
-        &self.ops
-    }
-
     /// The router and the documentation of its operations, whose paths get `prefix` (the
     /// path the router will be nested at; empty for none).
     pub(crate) fn into_parts(self, prefix: &str) -> (Router<S>, Vec<Operation>) {
@@ -526,9 +521,31 @@ const DOCS_HTML: &str = include_str!("docs/index.html");
 const DOCS_JS: &str = include_str!("docs/docs.js");
 const DOCS_CSS: &str = include_str!("docs/docs.css");
 
-/// The rendered document, shared by the handlers.
-#[derive(Debug, Clone)]
-pub(crate) struct DocState(Arc<String>);
+/// The document, rendered on its first request and kept: building every operation's JSON
+/// at once is the largest allocation of start-up, and most processes are never asked.
+#[derive(Clone)]
+pub(crate) struct DocState(Arc<LazyDocument>);
+
+struct LazyDocument {
+    rendered: OnceLock<String>,
+    operations: Box<dyn Fn() -> Vec<Operation> + Send + Sync>,
+}
+
+impl std::fmt::Debug for DocState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocState")
+            .field("rendered", &self.0.rendered.get().is_some())
+            .finish()
+    }
+}
+
+impl DocState {
+    fn rendered(&self) -> &str {
+        self.0.rendered.get_or_init(|| {
+            serde_json::to_string_pretty(&document(&(self.0.operations)())).unwrap_or_default()
+        })
+    }
+}
 
 /// The routes that serve the document and the docs page.
 pub(crate) fn routes() -> Routes<DocState> {
@@ -587,11 +604,17 @@ pub(crate) fn routes() -> Routes<DocState> {
         )
 }
 
-/// Builds the router serving the document of `ops` (which should include [`routes`]' own).
-pub(crate) fn serve(routes: Routes<DocState>, ops: &[Operation]) -> Router {
-    let rendered = serde_json::to_string_pretty(&document(ops)).unwrap_or_default();
+/// Builds the router serving the document of the operations `operations` lists when first
+/// asked (they should include [`routes`]' own).
+pub(crate) fn serve(
+    routes: Routes<DocState>,
+    operations: impl Fn() -> Vec<Operation> + Send + Sync + 'static,
+) -> Router {
     let (router, _) = routes.into_parts("");
-    router.with_state(DocState(Arc::new(rendered)))
+    router.with_state(DocState(Arc::new(LazyDocument {
+        rendered: OnceLock::new(),
+        operations: Box::new(operations),
+    })))
 }
 
 fn text(content_type: &'static str, body: &'static str, csp: bool) -> Response {
@@ -621,7 +644,7 @@ async fn openapi_json(State(doc): State<DocState>) -> Response {
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        doc.0.as_str().to_owned(),
+        doc.rendered().to_owned(),
     )
         .into_response()
 }

@@ -426,6 +426,12 @@ pub(crate) fn components() -> Value {
     if let (Value::Object(all), Value::Object(more)) = (&mut all, social()) {
         all.extend(more);
     }
+    if let (Value::Object(all), Value::Object(more)) = (&mut all, email_sign_in_schemas()) {
+        all.extend(more);
+    }
+    if let (Value::Object(all), Value::Object(more)) = (&mut all, reset_code_schemas()) {
+        all.extend(more);
+    }
     if let (Value::Object(all), Value::Object(more)) = (&mut all, passkeys(&auth_response)) {
         all.extend(more);
     }
@@ -535,6 +541,97 @@ fn passkeys(auth_response: &Value) -> Value {
             "type": "object",
             "required": ["id"],
             "properties": { "id": { "type": "string" } },
+        },
+    })
+}
+
+/// The schemas of the password reset by emailed code.
+fn reset_code_schemas() -> Value {
+    let email = json!({ "type": "string", "format": "email" });
+    json!({
+        "RequestPasswordResetEmailOtpRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": { "email": email },
+        },
+        "ResetPasswordEmailOtpRequest": {
+            "type": "object",
+            "required": ["email", "otp", "password"],
+            "properties": { "email": email,
+                "otp": { "type": "string", "maxLength": 64, "description": "The 6 digits from the message" },
+                "password": { "type": "string", "minLength": 8, "maxLength": 128 } },
+        },
+    })
+}
+
+/// The schemas of the passwordless email routes (`email_sign_in`) and the two-factor email
+/// code.
+fn email_sign_in_schemas() -> Value {
+    let email = json!({ "type": "string", "format": "email" });
+    let code = json!({ "type": "string", "maxLength": 64, "description": "The 6 digits from the message" });
+    let url = |what: &str| json!({ "type": "string", "description": what });
+    json!({
+        "TrustDeviceRequest": {
+            "type": "object",
+            "properties": { "trustDevice": { "type": ["boolean", "null"],
+                "description": "Read by verify-otp, not here (Better Auth's client may send it)" } },
+        },
+        "MagicLinkRequest": {
+            "type": "object",
+            "required": ["email"],
+            "properties": {
+                "email": email,
+                "name": { "type": "string", "description": "Ignored: magic links do not sign up (Tessera)" },
+                "callbackURL": url("Where the browser goes once signed in: a path or a trusted origin (default /)"),
+                "newUserCallbackURL": url("Ignored: magic links do not sign up (Tessera)"),
+                "errorCallbackURL": url("Where a failed link sends the browser, with ?error=CODE (default: callbackURL)"),
+                "metadata": { "type": "object" },
+            },
+        },
+        "MagicLinkVerifyRequest": {
+            "type": "object",
+            "required": ["token"],
+            "properties": {
+                "token": { "type": "string" },
+                "callbackURL": url("With it: 303 there once signed in; without: the JSON answer"),
+                "errorCallbackURL": url("Where a failure sends the browser, with ?error=CODE"),
+            },
+        },
+        "SendVerificationOtpRequest": {
+            "type": "object",
+            "required": ["email", "type"],
+            "properties": {
+                "email": email,
+                "type": { "enum": ["sign-in", "email-verification", "forget-password", "change-email"],
+                    "description": "sign-in, email-verification and forget-password are served; change-email answers 400" },
+            },
+        },
+        "SignInEmailOtpRequest": {
+            "type": "object",
+            "required": ["email", "otp"],
+            "properties": { "email": email, "otp": code,
+                "rememberMe": { "type": ["boolean", "null"] } },
+        },
+        "VerifyEmailOtpRequest": {
+            "type": "object",
+            "required": ["email", "otp"],
+            "properties": { "email": email, "otp": code },
+        },
+        "CheckVerificationOtpRequest": {
+            "type": "object",
+            "required": ["email", "type", "otp"],
+            "properties": { "email": email, "otp": code,
+                "type": { "enum": ["sign-in", "email-verification", "forget-password"] } },
+        },
+        "SuccessTrue": {
+            "type": "object", "required": ["success"],
+            "properties": { "success": { "const": true } },
+        },
+        "VerifyEmailOtpResponse": {
+            "type": "object", "required": ["status", "token", "user"],
+            "properties": { "status": { "const": true },
+                "token": { "type": "null", "description": "Never a session (Tessera does not sign in on verification)" },
+                "user": r("User") },
         },
     })
 }

@@ -36,7 +36,7 @@ pub(crate) const TRUST_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// How the user proved who they are before any second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // the ways in after password sign-in name their variant when they land
+#[allow(dead_code)] // passkeys name their variant when they land
 pub(crate) enum FirstFactor {
     /// Email and password.
     Password,
@@ -68,6 +68,19 @@ impl FirstFactor {
             } => "hwk",
             Self::MagicLink => "email",
             Self::EmailCode => "otp email",
+        }
+    }
+
+    /// Whether the first factor of a session or challenge with this `amr` was the user's
+    /// mailbox (a magic link, `email`, or an email code, `otp email`: the first factor's
+    /// values come first): then an emailed code proves nothing more and cannot be the second
+    /// factor. An `email` after another first factor (`pwd otp email mfa`) was a second one.
+    pub(crate) fn is_email(amr: &str) -> bool {
+        let mut values = amr.split(' ').filter(|m| !m.is_empty());
+        match values.next() {
+            Some("email") => true,
+            Some("otp") => values.next() == Some("email"),
+            _ => false,
         }
     }
 
@@ -274,10 +287,21 @@ impl Sessions {
                 .two_factor(self.signer(), Some(value.expose()), CHALLENGE_TTL.as_secs()),
         );
         tracing::info!(event = "second_factor_required", user_id = %user.id, "first factor passed; second factor required");
+        let mut methods = vec!["totp"];
+        if self.email_second_factor() && !FirstFactor::is_email(first.amr()) {
+            methods.push("otp");
+        }
         Ok(Started::SecondFactorRequired {
             headers: h,
-            methods: vec!["totp"],
+            methods,
         })
+    }
+
+    /// Whether an emailed code may stand in for the second factor: mail is configured and
+    /// email codes are on (`--email-codes`).
+    pub(crate) fn email_second_factor(&self) -> bool {
+        let email = &self.settings().email;
+        email.smtp_url.is_some() && email.email_codes
     }
 
     /// The browser's trusted-device cookie, if it is live for this user: the device is
@@ -435,6 +459,18 @@ mod tests {
         assert_eq!(amr_with("pwd", &["otp", "mfa"]), "pwd otp mfa");
         assert_eq!(amr_with("pwd otp mfa", &["otp", "mfa"]), "pwd otp mfa");
         assert_eq!(amr_with("", &["mfa"]), "mfa");
+    }
+
+    #[test]
+    fn only_an_email_first_factor_counts_as_email() {
+        assert!(FirstFactor::is_email(FirstFactor::MagicLink.amr()));
+        assert!(FirstFactor::is_email(FirstFactor::EmailCode.amr()));
+        assert!(FirstFactor::is_email("email otp mfa"));
+        assert!(FirstFactor::is_email("otp email otp mfa"));
+        assert!(!FirstFactor::is_email("pwd otp email mfa"));
+        assert!(!FirstFactor::is_email(FirstFactor::Password.amr()));
+        assert!(!FirstFactor::is_email(FirstFactor::IdentityProvider.amr()));
+        assert!(!FirstFactor::is_email(""));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Better Auth's `twoFactor` plugin: `POST /api/auth/two-factor/{enable, disable,
-//! get-totp-uri, verify-totp, generate-backup-codes, verify-backup-code}`, plus Tessera's
+//! get-totp-uri, verify-totp, generate-backup-codes, verify-backup-code}`, the email code
+//! (`send-otp`, `verify-otp`: [`email_code`]), plus Tessera's
 //! `GET /two-factor/status` and `POST /two-factor/revoke-trusted-devices`.
 //!
 //! Enforcement is not here: it is in [`Sessions::start`](crate::session::Sessions), which
@@ -11,6 +12,7 @@
 //! challenge takes at most 5 codes and is consumed by the one that succeeds; 10 consecutive
 //! failures lock the second factor for 15 minutes (429 `ACCOUNT_TEMPORARILY_LOCKED`).
 
+mod email_code;
 mod qr;
 
 use axum::Json;
@@ -176,6 +178,7 @@ pub(crate) fn routes() -> Routes<AuthState> {
             .uses_database(),
             revoke_trusted_devices,
         )
+        .merge(email_code::routes())
 }
 
 /// Checks the caller's password (400 `INVALID_PASSWORD` otherwise).
@@ -427,7 +430,7 @@ async fn failed(state: &AuthState, user: &User, refusal: ErrorCode) -> ApiError 
 async fn finish(
     state: &AuthState,
     subject: Subject,
-    method: &str,
+    methods: &[&str],
     trust: bool,
     ip: ClientIp,
     headers: &HeaderMap,
@@ -468,11 +471,13 @@ async fn finish(
         .user_with_password_by_id(&user.id)
         .await?
         .map_or(user, |(u, _)| u);
-    let amr = amr_with(&first_amr, &[method, "mfa"]);
+    let mut extra = methods.to_vec();
+    extra.push("mfa");
+    let amr = amr_with(&first_amr, &extra);
     let started = sessions
         .start(&user, Proof::BothFactors { amr }, grant, ip, headers)
         .await?;
-    tracing::info!(event = "sign_in", user_id = %user.id, second_factor = method, "second factor verified");
+    tracing::info!(event = "sign_in", user_id = %user.id, second_factor = methods.first().copied().unwrap_or(""), "second factor verified");
     let (mut h, body) = sessions.answer(&user, started)?;
     h.append(header::SET_COOKIE, sessions.clear_challenge_cookie());
     if trust {
@@ -532,7 +537,7 @@ async fn verify_totp(
     if row.verified_at.is_none() {
         tracing::info!(event = "two_factor_enabled", user_id = %user.id, "two-factor enabled");
     }
-    finish(&state, subject, "otp", trust, ip, &headers).await
+    finish(&state, subject, &["otp"], trust, ip, &headers).await
 }
 
 async fn verify_backup_code(
@@ -566,5 +571,5 @@ async fn verify_backup_code(
         return Err(failed(&state, &user, ErrorCode::InvalidBackupCode).await);
     }
     tracing::info!(event = "backup_code_used", user_id = %user.id, "a backup code was used");
-    finish(&state, subject, "otp", trust, ip, &headers).await
+    finish(&state, subject, &["otp"], trust, ip, &headers).await
 }

@@ -32,6 +32,7 @@ pub(crate) const PAGES: &[&str] = &[
     "/",
     "/sign-in",
     "/sign-up",
+    "/sign-in/email",
     "/forgot-password",
     "/reset-password",
     "/verify-email",
@@ -53,12 +54,20 @@ const ASSET_BASE_MARK: &str = "__ASSET_BASE__";
 /// pages' promises only when it does.
 const EMAIL_MARK: &str = "__EMAIL__";
 
+/// Placeholder in `index.html` replaced by the passwordless ways in that are on: `link`,
+/// `code`, both (`link code`) or none (empty).
+const EMAIL_SIGN_IN_MARK: &str = "__EMAIL_SIGN_IN__";
+
 /// What the UI needs to know about the server's configuration. It ends up in `index.html`
 /// (a `<meta>`), so nothing secret belongs here.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct UiOptions {
     /// Mail is configured (`--smtp-url`): verification, reset and change of address work.
     pub(crate) email: bool,
+    /// Sign-in links by mail are on.
+    pub(crate) magic_links: bool,
+    /// Sign-in codes by mail are on.
+    pub(crate) email_codes: bool,
 }
 
 /// The policy of every UI response. `require-trusted-types-for` makes the browser refuse
@@ -111,6 +120,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/recovery.js", JS),
     asset!("js/views/verify.js", JS),
     asset!("js/views/two_factor.js", JS),
+    asset!("js/views/email_sign_in.js", JS),
     asset!("js/passkeys.js", JS),
     asset!("js/views/passkeys.js", JS),
     asset!("js/views/account/passkeys.js", JS),
@@ -143,19 +153,36 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     short_digest(&parts)
 });
 
+/// The versioned URL of an embedded asset (`styles.css`, `favicon.svg`), for pages the
+/// server renders itself (the magic-link confirmation page).
+pub(crate) fn asset_url(path: &str) -> String {
+    format!("{ASSET_PREFIX}/{}/{path}", *VERSION)
+}
+
 /// `index.html` with the asset base and the options filled in, and its ETag.
 fn index_html(options: UiOptions) -> (&'static str, HeaderValue) {
-    /// The two variants (mail off, mail on), built once.
-    static VARIANTS: LazyLock<[(String, HeaderValue); 2]> = LazyLock::new(|| {
-        [false, true].map(|email| {
+    /// The eight variants (mail, links, codes each off or on), built once.
+    static VARIANTS: LazyLock<[(String, HeaderValue); 8]> = LazyLock::new(|| {
+        [0usize, 1, 2, 3, 4, 5, 6, 7].map(|bits| {
+            let (email, links, codes) = (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0);
+            let ways = match (links, codes) {
+                (true, true) => "link code",
+                (true, false) => "link",
+                (false, true) => "code",
+                (false, false) => "",
+            };
             let html = INDEX_TEMPLATE
                 .replace(ASSET_BASE_MARK, &format!("{ASSET_PREFIX}/{}", *VERSION))
-                .replace(EMAIL_MARK, if email { "on" } else { "off" });
+                .replace(EMAIL_MARK, if email { "on" } else { "off" })
+                .replace(EMAIL_SIGN_IN_MARK, ways);
             let etag = etag_for(html.as_bytes());
             (html, etag)
         })
     });
-    let (html, etag) = &VARIANTS[usize::from(options.email)];
+    let bits = usize::from(options.email)
+        | usize::from(options.magic_links) << 1
+        | usize::from(options.email_codes) << 2;
+    let (html, etag) = &VARIANTS[bits];
     (html.as_str(), etag.clone())
 }
 
@@ -314,14 +341,17 @@ mod tests {
     async fn the_page_says_whether_the_server_sends_mail_and_each_variant_has_its_etag() {
         let mut etags = Vec::new();
         for (email, want) in [(false, "off"), (true, "on")] {
-            let res = router(UiOptions { email })
-                .oneshot(
-                    Request::get("/account")
-                        .body(Body::empty())
-                        .unwrap_or_default(),
-                )
-                .await
-                .unwrap_or_else(|e| match e {});
+            let res = router(UiOptions {
+                email,
+                ..UiOptions::default()
+            })
+            .oneshot(
+                Request::get("/account")
+                    .body(Body::empty())
+                    .unwrap_or_default(),
+            )
+            .await
+            .unwrap_or_else(|e| match e {});
             assert_eq!(res.status(), StatusCode::OK);
             etags.push(header(res.headers(), "etag").to_owned());
             let body = axum::body::to_bytes(res.into_body(), usize::MAX)

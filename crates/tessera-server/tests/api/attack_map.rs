@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 9] = [
+const GROUPS: [(char, u32); 10] = [
     ('D', 18),
     ('E', 16),
     ('F', 11),
@@ -17,6 +17,7 @@ const GROUPS: [(char, u32); 9] = [
     ('P', 22),
     ('M', 15),
     ('T', 11),
+    ('L', 14),
     ('W', 12),
 ];
 

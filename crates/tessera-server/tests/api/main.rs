@@ -20,6 +20,7 @@ mod bearer;
 mod cookies;
 mod email;
 mod email_delivery;
+mod email_sign_in;
 mod get_session;
 mod jwt;
 mod layout;

@@ -56,10 +56,40 @@ export async function signIn({ email, password }) {
  * or a backup code ('backup'); resolves to the user.
  */
 export async function verifySecondFactor(kind, code, trustDevice) {
-  const path = kind === 'backup' ? '/api/auth/two-factor/verify-backup-code' : '/api/auth/two-factor/verify-totp';
+  const path = {
+    backup: '/api/auth/two-factor/verify-backup-code',
+    email: '/api/auth/two-factor/verify-otp',
+  }[kind] ?? '/api/auth/two-factor/verify-totp';
   token.clear();
   const { data } = await send('POST', path, { body: { code, trustDevice } });
   return data.user;
+}
+
+/** Mails a second-factor code for the pending sign-in (`verifySecondFactor('email', …)`). */
+export async function sendSecondFactorCode() {
+  await send('POST', '/api/auth/two-factor/send-otp', { body: {} });
+}
+
+// --- Sign-in by email (magic links and codes) -------------------------------------------
+
+/** Mails a sign-in link that lands on `callbackURL` once its button is pressed. */
+export async function sendSignInLink({ email, callbackURL = '/tasks' }) {
+  await send('POST', '/api/auth/sign-in/magic-link', {
+    body: { email, callbackURL, errorCallbackURL: '/sign-in/email' },
+  });
+}
+
+/** Mails a 6-digit sign-in code. */
+export async function sendSignInCode({ email }) {
+  await send('POST', '/api/auth/email-otp/send-verification-otp', { body: { email, type: 'sign-in' } });
+}
+
+/** Signs in with a mailed code; resolves like `signIn`. */
+export async function signInWithCode({ email, otp }) {
+  token.clear();
+  const { data } = await send('POST', '/api/auth/sign-in/email-otp', { body: { email, otp, rememberMe: true } });
+  if (data.twoFactorRedirect) return { twoFactor: data.twoFactorMethods ?? [] };
+  return { user: data.user };
 }
 
 /** `{ enabled, pending, backupCodesLeft, amr }` of the signed-in user. */

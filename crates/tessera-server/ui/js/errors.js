@@ -114,6 +114,18 @@ export function explain(error) {
       return validation(error.message);
     case 'INVALID_CODE':
       return { field: 'code', text: 'That code isn’t right, or was already used. Enter the current code from your app.' };
+    case 'INVALID_OTP':
+      return { field: 'otp', text: 'That code isn’t right, or was already used. Check the latest email and try again.' };
+    case 'OTP_EXPIRED':
+      return { field: 'otp', text: 'That code has expired. Send yourself a new one.' };
+    case 'TOO_MANY_ATTEMPTS':
+      return { field: 'otp', text: 'Too many wrong tries for this code. Send yourself a new one.' };
+    case 'OTP_HAS_EXPIRED':
+      return { field: 'code', text: 'That code has expired or was already used. Email yourself a new one.' };
+    case 'OTP_NOT_ALLOWED':
+      return { field: null, text: 'You signed in with your email, so a code by email can’t be your second step. Use your authenticator app or a backup code.' };
+    case 'OTP_NOT_CONFIGURED':
+      return { field: null, text: 'Codes by email aren’t available on this server. Use your authenticator app or a backup code.' };
     case 'INVALID_BACKUP_CODE':
       return { field: 'code', text: 'That backup code isn’t right, or was already used.' };
     case 'INVALID_TWO_FACTOR_COOKIE':

@@ -9,6 +9,7 @@ import { icon } from './icons.js';
 import { clear as clearToken, onSessionEnded } from './token.js';
 import { accountView } from './views/account.js';
 import { authView } from './views/auth.js';
+import { emailSignInView } from './views/email_sign_in.js';
 import { forgotPasswordView, resetPasswordView } from './views/recovery.js';
 import { sessionsView } from './views/sessions.js';
 import { tasksView } from './views/tasks.js';
@@ -22,6 +23,7 @@ import { challengeView, securityView } from './views/two_factor.js';
 const ROUTES = {
   '/sign-in': { title: 'Sign in', guest: true, view: (app) => authView(app, 'sign-in') },
   '/sign-up': { title: 'Create your account', guest: true, view: (app) => authView(app, 'sign-up') },
+  '/sign-in/email': { title: 'Sign in with your email', guest: true, view: (app) => emailSignInView(app) },
   '/forgot-password': { title: 'Reset your password', view: (app) => forgotPasswordView(app) },
   '/reset-password': { title: 'Choose a new password', view: (app) => resetPasswordView(app) },
   '/verify-email': { title: 'Verify your email', view: (app) => verifyEmailView(app) },

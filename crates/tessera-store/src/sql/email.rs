@@ -30,6 +30,33 @@ pub(crate) const CREDENTIAL_HASH: &str = "UPDATE accounts SET password_hash = $1
 pub(crate) const INSERT_CREDENTIAL: &str = "INSERT INTO accounts (id, user_id, provider_id, account_id, password_hash, created_at, updated_at) \
      VALUES ($1, $2, 'credential', $2, $3, $4, $4)";
 
+/// A code row: its key is the digest of a value never sent; the code is `code_digest`.
+pub(crate) const INSERT_CODE: &str = "INSERT INTO email_tokens \
+     (token_digest, purpose, user_id, email, code_digest, bound_to, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// One code works at a time: a new one voids the earlier live ones.
+pub(crate) const VOID_USER_CODES: &str = "UPDATE email_tokens SET consumed_at = $1 \
+     WHERE user_id = $2 AND purpose = $3 AND consumed_at IS NULL AND code_digest IS NOT NULL";
+
+/// Counts a try against the live code and uses it up if it is the right one (and `$7`),
+/// in one statement (`$1` the presented code's digest, `$2` now): two concurrent tries of
+/// the right code cannot both see it unused, and a code past its cap matches nothing. The
+/// last column says whether the code matched.
+pub(crate) const TRY_CODE: &str = "UPDATE email_tokens SET attempts = attempts + 1, \
+     consumed_at = CASE WHEN code_digest = $1 AND $7 THEN $2 ELSE consumed_at END \
+     WHERE user_id = $3 AND purpose = $4 AND code_digest IS NOT NULL AND consumed_at IS NULL \
+     AND expires_at > $2 AND attempts < $5 AND COALESCE(bound_to, '') = $6 \
+     RETURNING purpose, user_id, email, new_email, expires_at, attempts, code_digest = $1";
+
+/// Why no code matched: the latest unused one, if any.
+pub(crate) const LATEST_CODE: &str = "SELECT expires_at, attempts FROM email_tokens \
+     WHERE user_id = $1 AND purpose = $2 AND code_digest IS NOT NULL AND consumed_at IS NULL \
+     AND COALESCE(bound_to, '') = $3 ORDER BY created_at DESC LIMIT 1";
+
+/// Every way the user could get in before they proved their address.
+pub(crate) const DELETE_ACCOUNTS_OF_USER: &str = "DELETE FROM accounts WHERE user_id = $1";
+
 pub(crate) const PURGE_TOKENS: &str = "DELETE FROM email_tokens WHERE expires_at < $1";
 
 pub(crate) const INSERT_MAIL: &str = "INSERT INTO outbox (id, kind, recipient, user_id, payload, created_at, next_attempt_at) \
@@ -256,6 +283,156 @@ macro_rules! impl_email_store {
                     user,
                     ended_sessions: ended.into_iter().map(|(id,)| id).collect(),
                 })
+            }
+
+            async fn create_email_code(&self, c: &$crate::NewEmailCode) -> $crate::Result<()> {
+                use $crate::sql::email as q;
+                let mut tx = self.begin_write().await?;
+                sqlx::query(q::VOID_USER_CODES)
+                    .bind(c.now_ms)
+                    .bind(&c.user_id)
+                    .bind(c.purpose.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(q::INSERT_CODE)
+                    .bind(&c.row_key)
+                    .bind(c.purpose.as_str())
+                    .bind(&c.user_id)
+                    .bind(&c.email)
+                    .bind(&c.code_digest)
+                    .bind(&c.bound_to)
+                    .bind(c.now_ms)
+                    .bind(c.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn try_email_code(
+                &self,
+                user_id: $crate::UserId<'_>,
+                purpose: $crate::EmailTokenPurpose,
+                bound_to: Option<&str>,
+                code_digest: &str,
+                max_attempts: i64,
+                consume: bool,
+                now_ms: i64,
+            ) -> $crate::Result<$crate::CodeAttempt> {
+                use $crate::sql::email as q;
+                type Tried = (String, String, String, Option<String>, i64, i64, bool);
+                let bound = bound_to.unwrap_or("");
+                let mut tx = self.begin_write().await?;
+                let tried: Vec<Tried> = sqlx::query_as(q::TRY_CODE)
+                    .bind(code_digest)
+                    .bind(now_ms)
+                    .bind(user_id.as_str())
+                    .bind(purpose.as_str())
+                    .bind(max_attempts)
+                    .bind(bound)
+                    .bind(consume)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let latest: Option<(i64, i64)> = if tried.is_empty() {
+                    sqlx::query_as(q::LATEST_CODE)
+                        .bind(user_id.as_str())
+                        .bind(purpose.as_str())
+                        .bind(bound)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(map_err)?
+                } else {
+                    None
+                };
+                tx.commit().await.map_err(map_err)?;
+                if let Some((purpose, user_id, email, new_email, expires_at, _, _)) =
+                    tried.iter().find(|t| t.6).cloned()
+                {
+                    return Ok($crate::CodeAttempt::Accepted($crate::EmailTokenRow {
+                        purpose,
+                        user_id,
+                        email,
+                        new_email,
+                        expires_at,
+                    }));
+                }
+                if let Some(t) = tried.first() {
+                    return Ok($crate::CodeAttempt::Wrong {
+                        attempts_left: (max_attempts - t.5).max(0),
+                    });
+                }
+                Ok(match latest {
+                    Some((expires_at, _)) if expires_at <= now_ms => $crate::CodeAttempt::Expired,
+                    Some((_, attempts)) if attempts >= max_attempts => $crate::CodeAttempt::Exhausted,
+                    _ => $crate::CodeAttempt::NoCode,
+                })
+            }
+
+            async fn promote_unproven_user(
+                &self,
+                user_id: $crate::UserId<'_>,
+                email: &str,
+                now_ms: i64,
+            ) -> $crate::Result<Option<($crate::User, Vec<String>)>> {
+                use $crate::sql::email as q;
+                let mut tx = self.begin_write().await?;
+                let user: Option<$crate::User> = sqlx::query_as(q::SELECT_USER)
+                    .bind(user_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let Some(mut user) = user.filter(|u| u.email == email) else {
+                    tx.commit().await.map_err(map_err)?;
+                    return Ok(None);
+                };
+                if user.email_verified {
+                    tx.commit().await.map_err(map_err)?;
+                    return Ok(Some((user, Vec::new())));
+                }
+                {
+                    use $crate::sql::two_factor as t;
+                    for statement in [
+                        q::DELETE_ACCOUNTS_OF_USER,
+                        t::DELETE_FACTOR,
+                        t::DELETE_CODES,
+                        t::DELETE_CHALLENGES,
+                        t::DELETE_DEVICES,
+                    ] {
+                        sqlx::query(statement)
+                            .bind(user_id.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                    }
+                    sqlx::query(t::SET_ENABLED)
+                        .bind(false)
+                        .bind(now_ms)
+                        .bind(user_id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                let ended: Vec<(String,)> = sqlx::query_as($crate::sql::users::REVOKE_SESSIONS_OF_USER)
+                    .bind(now_ms)
+                    .bind(user_id.as_str())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(q::MARK_VERIFIED)
+                    .bind(now_ms)
+                    .bind(user_id.as_str())
+                    .bind(email)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)?;
+                user.email_verified = true;
+                user.two_factor_enabled = false;
+                user.updated_at = now_ms;
+                Ok(Some((user, ended.into_iter().map(|(id,)| id).collect())))
             }
 
             async fn purge_email_tokens(&self, before_ms: i64) -> $crate::Result<u64> {

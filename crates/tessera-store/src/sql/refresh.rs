@@ -83,15 +83,28 @@ macro_rules! impl_refresh_store {
                 successor: &$crate::NewRefreshToken,
                 policy: $crate::RefreshPolicy,
             ) -> $crate::Result<$crate::RefreshOutcome> {
+                self.rotate(token_digest, successor, policy).await
+            }
+        }
+
+        impl $store {
+            /// The rotation's reads and writes inside a write transaction the caller opened
+            /// and commits (the adapter's `rotate` decides how: one transaction each, or
+            /// several rotations sharing one).
+            async fn rotate_on(
+                conn: &mut Conn,
+                token_digest: &str,
+                successor: &$crate::NewRefreshToken,
+                policy: $crate::RefreshPolicy,
+            ) -> $crate::Result<$crate::RefreshOutcome> {
                 use tessera_core::{PresentedCredential, RefreshDecision};
                 use $crate::RefreshOutcome as O;
                 use $crate::sql::refresh as q;
                 let now = policy.now_ms;
-                let mut tx = self.begin_write().await?;
                 let presented: Option<q::Presented> =
                     sqlx::query_as(concat!(q::select_presented!(), $lock))
                         .bind(token_digest)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *conn)
                         .await
                         .map_err(map_err)?;
                 let Some(presented) = presented else {
@@ -101,7 +114,7 @@ macro_rules! impl_refresh_store {
                     sqlx::query_as(q::LIVE_SESSION)
                         .bind(&presented.session_id)
                         .bind(now)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *conn)
                         .await
                         .map_err(map_err)?;
                 let Some(found) = found else {
@@ -117,7 +130,7 @@ macro_rules! impl_refresh_store {
                         let successor_unused: Option<(String,)> =
                             sqlx::query_as(q::UNUSED_SUCCESSOR)
                                 .bind(&presented.id)
-                                .fetch_optional(&mut *tx)
+                                .fetch_optional(&mut *conn)
                                 .await
                                 .map_err(map_err)?;
                         PresentedCredential::Rotated {
@@ -131,7 +144,7 @@ macro_rules! impl_refresh_store {
                         sqlx::query(q::MARK_ROTATED)
                             .bind(now)
                             .bind(&presented.id)
-                            .execute(&mut *tx)
+                            .execute(&mut *conn)
                             .await
                             .map_err(map_err)?;
                         sqlx::query(q::INSERT)
@@ -140,7 +153,7 @@ macro_rules! impl_refresh_store {
                             .bind(&successor.token_digest)
                             .bind(&presented.id)
                             .bind(now)
-                            .execute(&mut *tx)
+                            .execute(&mut *conn)
                             .await
                             .map_err(map_err)?;
                         let expires = policy.lifetime.extended_expiry(session.created_at, now);
@@ -148,26 +161,21 @@ macro_rules! impl_refresh_store {
                             .bind(expires)
                             .bind(now)
                             .bind(&session.id)
-                            .execute(&mut *tx)
+                            .execute(&mut *conn)
                             .await
                             .map_err(map_err)?;
-                        tx.commit().await.map_err(map_err)?;
                         session.expires_at = expires;
                         session.updated_at = now;
                         Ok(O::Rotated { session, user })
                     }
-                    RefreshDecision::Replay => {
-                        tx.commit().await.map_err(map_err)?;
-                        Ok(O::Replayed { session, user })
-                    }
+                    RefreshDecision::Replay => Ok(O::Replayed { session, user }),
                     RefreshDecision::Reuse => {
                         sqlx::query(q::REVOKE_SESSION)
                             .bind(now)
                             .bind(&session.id)
-                            .execute(&mut *tx)
+                            .execute(&mut *conn)
                             .await
                             .map_err(map_err)?;
-                        tx.commit().await.map_err(map_err)?;
                         Ok(O::Reused {
                             session_id: session.id,
                             user_id: user.id,

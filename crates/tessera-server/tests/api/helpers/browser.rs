@@ -9,7 +9,7 @@ use super::ORIGIN;
 /// and sends `Origin: <base origin>` on POSTs, like a browser on the app's own pages.
 pub(crate) struct Browser {
     pub(crate) client: reqwest::Client,
-    pub(super) address: String,
+    pub(crate) address: String,
 }
 
 impl Browser {

@@ -5,6 +5,7 @@ import * as api from '../api.js';
 import { explain, VALID_EMAIL } from '../errors.js';
 import { busyButton, field, formAlert, notice } from '../form.js';
 import { icon } from '../icons.js';
+import { emailSignInWays } from './email_sign_in.js';
 import { passkeySignIn } from './passkeys.js';
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -88,6 +89,7 @@ export function authView(app, mode) {
       }
       const result = await api.signIn(body);
       app.prefillEmail = null;
+      app.twoFactorMethods = result.twoFactor ?? null;
       if (result.twoFactor) app.navigate('/two-factor');
       else app.signedIn(result.user);
     } catch (e) {
@@ -161,6 +163,14 @@ export function authView(app, mode) {
           { href: '/forgot-password', 'data-link': true, onclick: () => (app.prefillEmail = fields.email.value.trim() || null) },
           'Forgot your password?',
         ),
+        emailSignInWays().length > 0 && [
+          ' · ',
+          h(
+            'a',
+            { href: '/sign-in/email', id: 'email-sign-in', 'data-link': true, onclick: () => (app.prefillEmail = fields.email.value.trim() || null) },
+            'Email me a sign-in link or code',
+          ),
+        ],
       ),
   );
 

@@ -6,10 +6,12 @@ import { h, replace } from '../dom.js';
 import * as api from '../api.js';
 import { explain } from '../errors.js';
 import { busyButton, field, formAlert, notice } from '../form.js';
+import { emailCodeOption } from './email_sign_in.js';
 
 /** The page that asks for the second factor after the password. */
 export function challengeView(app) {
   let backup = false;
+  let byEmail = false;
   const alert = formAlert();
   const code = field({
     id: 'code',
@@ -27,6 +29,10 @@ export function challengeView(app) {
   submit.el.classList.add('btn-block');
   const toggle = h('button', { type: 'button', class: 'btn btn-link', id: 'use-backup' }, 'Use a backup code instead');
   toggle.addEventListener('click', () => {
+    if (byEmail) {
+      byEmail = false;
+      backup = true;
+    }
     backup = !backup;
     code.clearError();
     code.control.value = '';
@@ -52,7 +58,8 @@ export function challengeView(app) {
     }
     submit.set(true);
     try {
-      const user = await api.verifySecondFactor(backup ? 'backup' : 'totp', value, trust.checked);
+      const kind = byEmail ? 'email' : backup ? 'backup' : 'totp';
+      const user = await api.verifySecondFactor(kind, value, trust.checked);
       app.signedIn(user);
     } catch (e) {
       submit.set(false);
@@ -81,6 +88,24 @@ export function challengeView(app) {
     h('div', { class: 'field field-check' }, trust, h('label', { for: 'trust-device' }, 'Trust this device for 30 days')),
     submit.el,
     toggle,
+    emailCodeOption(app, {
+      onSent() {
+        byEmail = true;
+        backup = false;
+        alert.clear();
+        code.clearError();
+        code.control.value = '';
+        code.control.setAttribute('inputmode', 'numeric');
+        code.wrap.querySelector('label').textContent = 'Code from your email';
+        code.wrap.querySelector('.hint').textContent =
+          'We’ve emailed you a 6-digit code. It works once, for 10 minutes (a new one replaces it).';
+        toggle.textContent = 'Use your authenticator app instead';
+        code.control.focus();
+      },
+      onError(e) {
+        alert.show(explain(e).text);
+      },
+    }),
   );
   const node = h(
     'section',
