@@ -101,6 +101,12 @@ fn parse_cli() -> anyhow::Result<Cli> {
     if let Some(serve) = cli.serve_args_mut() {
         serve.providers = layers::providers(config.as_deref())?;
     }
+    if let Command::Import {
+        action: ImportAction::BetterAuth(args),
+    } = &mut cli.command
+    {
+        args.providers = layers::providers(config.as_deref())?;
+    }
     Ok(cli)
 }
 

@@ -179,15 +179,25 @@ pub mod backup {
         out
     }
 
+    /// Length of a code imported from Better Auth (`xxxxx-xxxxx`, `[a-zA-Z0-9]`, case
+    /// sensitive; see `tessera import better-auth`).
+    pub const IMPORTED_LEN: usize = 10;
+
     /// The canonical form a presented code is hashed in: separators and spaces dropped,
     /// upper case; `None` for anything that cannot be one of ours (so it is refused without
     /// a lookup, and typing it with or without dashes or in lower case works).
+    ///
+    /// Codes imported from Better Auth (10 letters and digits) keep their case, as Better
+    /// Auth compared them exactly.
     pub fn normalise(presented: &str) -> Option<String> {
-        let s: String = presented
+        let bare: String = presented
             .chars()
             .filter(|c| !matches!(c, '-' | ' '))
-            .map(|c| c.to_ascii_uppercase())
             .collect();
+        if bare.len() == IMPORTED_LEN && bare.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Some(bare);
+        }
+        let s = bare.to_ascii_uppercase();
         (s.len() == 24 && s.bytes().all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'))).then_some(s)
     }
 }
@@ -274,5 +284,18 @@ mod tests {
         assert_eq!(backup::normalise("short"), None);
         assert_eq!(backup::normalise(&"1".repeat(24)), None);
         assert_ne!(backup::generate(), backup::generate());
+    }
+
+    #[test]
+    fn imported_better_auth_codes_keep_their_case() {
+        assert_eq!(
+            backup::normalise("aB3dE-fG5hI").as_deref(),
+            Some("aB3dEfG5hI")
+        );
+        assert_ne!(
+            backup::normalise("ab3de-fg5hi"),
+            backup::normalise("aB3dE-fG5hI")
+        );
+        assert_eq!(backup::normalise("aB3dE-fG5h!"), None);
     }
 }

@@ -42,6 +42,7 @@ pub use crate::metrics::Metrics;
 pub use crate::openapi::{Operation, Verb};
 pub use crate::passkeys::importable_public_key;
 pub use crate::password::HashStats;
+pub use crate::session::second_factor::FactorKeys;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};
 pub use crate::startup::{Application, StartError, connect_database, connect_store};
 pub use crate::state::AuthState;

@@ -8,7 +8,12 @@
 //!   as present; an id or email that belongs to someone else is a conflict and is skipped;
 //! * a password (credential account) is added only when the user has none in Tessera;
 //! * sessions are added only for users created by this import. A session of a user imported
-//!   earlier may have been ended in Tessera and its row purged since, so it is never revived.
+//!   earlier may have been ended in Tessera and its row purged since, so it is never revived;
+//! * an identity at a provider (issuer, subject) is added when no Tessera account holds it
+//!   (one linked to another user is a conflict, skipped), like a password: so a re-run after
+//!   an upgrade brings identities over, and also re-adds one a user unlinked in Tessera;
+//! * two-factor (the TOTP key, the backup codes, `two_factor_enabled`) is added only when the
+//!   user has no authenticator in Tessera, confirmed or pending.
 
 use std::fmt;
 
@@ -33,6 +38,48 @@ pub struct ImportUser {
     pub credential: Option<ImportCredential>,
     /// Live sessions to carry over.
     pub sessions: Vec<ImportSession>,
+    /// Identities at providers (GitHub, Google, OpenID Connect).
+    pub identities: Vec<ImportIdentity>,
+    /// A confirmed TOTP authenticator with its backup codes.
+    pub two_factor: Option<ImportTwoFactor>,
+}
+
+/// An identity at a provider, keyed by (issuer, subject) as the sign-in flow looks it up.
+#[derive(Debug, Clone)]
+pub struct ImportIdentity {
+    /// The account row id to keep (`/list-accounts` and `/unlink-account` name it).
+    pub id: String,
+    /// The configured provider id (`github`, `google`, `<id>` of `[providers.<id>]`).
+    pub provider_id: String,
+    /// The provider's issuer (`local:oauth:<id>` for plain OAuth 2.0).
+    pub issuer: String,
+    /// The subject at that issuer.
+    pub subject: String,
+    /// The scopes granted, space-separated.
+    pub scope: Option<String>,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+}
+
+/// A confirmed TOTP authenticator, already in Tessera's stored forms.
+#[derive(Clone)]
+pub struct ImportTwoFactor {
+    /// The TOTP key sealed with Tessera's key (as `two_factors.secret`).
+    pub sealed_secret: String,
+    /// Keyed digests of the unused backup codes.
+    pub backup_digests: Vec<String>,
+    /// When the import confirmed it, unix ms.
+    pub verified_at: i64,
+}
+
+impl fmt::Debug for ImportTwoFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportTwoFactor")
+            .field("backup_codes", &self.backup_digests.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A password hash to import (Argon2 PHC, or a Better Auth scrypt string that Tessera
@@ -94,6 +141,34 @@ pub struct ImportedUser {
     pub credential: CredentialImport,
     /// One outcome per session given, in order.
     pub sessions: Vec<SessionImport>,
+    /// One outcome per identity given, in order.
+    pub identities: Vec<IdentityImport>,
+    /// The two-factor outcome (`None` when none was given).
+    pub two_factor: Option<TwoFactorImport>,
+}
+
+/// Outcome for an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityImport {
+    /// Inserted.
+    Created,
+    /// The user already has this identity.
+    Present,
+    /// The identity (or the row id) belongs to another user or account; skipped.
+    Conflict,
+    /// The user was skipped.
+    UserSkipped,
+}
+
+/// Outcome for a two-factor enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwoFactorImport {
+    /// Inserted, and two-factor turned on for the user.
+    Created,
+    /// The user already has an authenticator in Tessera; left as it is.
+    Present,
+    /// The user was skipped.
+    UserSkipped,
 }
 
 /// Outcome for a user row.

@@ -41,8 +41,8 @@ pub mod sqlite;
 
 pub use ids::{SessionId, TaskId, UserId};
 pub use import::{
-    CredentialImport, ImportCredential, ImportSession, ImportUser, ImportedUser, SessionImport,
-    UserImport,
+    CredentialImport, IdentityImport, ImportCredential, ImportIdentity, ImportSession,
+    ImportTwoFactor, ImportUser, ImportedUser, SessionImport, TwoFactorImport, UserImport,
 };
 pub use models::*;
 pub use port::{

@@ -1,4 +1,4 @@
-// Two-step verification in the web UI: turning it on from the Security page (QR code drawn
+// Two-step verification in the web UI: turning it on from the Account page (QR code drawn
 // by the server, the key, a first code, the backup codes), the challenge page after the
 // password (authenticator code, "trust this device", a backup code), and turning it off.
 // Codes are computed here with node:crypto (RFC 6238, HMAC-SHA-1), not by Tessera's code.
@@ -65,11 +65,15 @@ test('turn on two-step verification, then sign in with a code, a trusted browser
   await passwordStep(page, user);
   await page.waitForURL('**/tasks');
 
-  // Enrol on the Security page.
-  await page.getByRole('link', { name: 'Security' }).click();
-  await page.waitForURL('**/security');
-  await page.getByText('Sign-in asks only for your password.').waitFor();
-  await page.getByLabel('Your password', { exact: true }).fill(user.password);
+  // Enrol in the Account page's section (the old /security address leads there).
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.waitForURL('**/account');
+  const section = page.getByRole('region', { name: 'Two-step verification' });
+  await section.getByText('Sign-in asks only for your password.').waitFor();
+  await page.goto('/security');
+  await page.waitForURL('**/account#account-two-factor');
+  await section.getByText('Sign-in asks only for your password.').waitFor();
+  await section.getByLabel('Your password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
   const qr = page.getByRole('img', { name: 'QR code of your authenticator key' });
   await qr.waitFor();
@@ -116,8 +120,8 @@ test('turn on two-step verification, then sign in with a code, a trusted browser
   await other.getByRole('button', { name: 'Verify' }).click();
   await other.waitForURL('**/tasks');
 
-  // The Security page counts what is left, and turning it off needs the password.
-  await other.getByRole('link', { name: 'Security' }).click();
+  // The Account page counts what is left, and turning it off needs the password.
+  await other.getByRole('link', { name: 'Account' }).click();
   await other.getByText('9 backup codes left.').waitFor();
   await screenshot(other, '32-two-factor-on');
   const off = other.locator('form', { has: other.getByRole('button', { name: 'Turn off' }) });

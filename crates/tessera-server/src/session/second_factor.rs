@@ -181,7 +181,9 @@ fn append_all(into: &mut HeaderMap, from: HeaderMap) {
 }
 
 /// The keys of the second factors, derived from the server secret for these purposes only.
-pub(crate) struct FactorKeys {
+/// Public for `tessera import better-auth`, which stores imported factors in the server's
+/// forms.
+pub struct FactorKeys {
     totp: crate::keys::crypt::Kek,
     backup: hmac::Key,
 }
@@ -193,13 +195,34 @@ impl std::fmt::Debug for FactorKeys {
 }
 
 impl FactorKeys {
-    pub(crate) fn derive(secret: &[u8]) -> Self {
+    /// The keys of the server secret `secret`.
+    pub fn derive(secret: &[u8]) -> Self {
         let k = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let backup = hmac::sign(&k, b"tessera/v1/backup-code-digest");
         Self {
             totp: crate::keys::crypt::Kek::derive_for(secret, b"tessera/v1/totp-secret-encryption"),
             backup: hmac::Key::new(hmac::HMAC_SHA256, backup.as_ref()),
         }
+    }
+
+    /// Encrypts a TOTP key for the user's `two_factors` row.
+    pub fn seal_totp(&self, user_id: &str, key: &[u8]) -> String {
+        self.totp.seal(user_id, key)
+    }
+
+    /// Decrypts a user's TOTP key (`None`: tampered, or another server secret).
+    pub fn open_totp(&self, user_id: &str, sealed: &str) -> Option<Vec<u8>> {
+        self.totp.open(user_id, sealed)
+    }
+
+    /// The keyed digest a backup code (canonical form, see
+    /// [`tessera_core::totp::backup::normalise`]) is stored as, bound to its user.
+    pub fn backup_digest(&self, user_id: &str, canonical: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.backup);
+        ctx.update(user_id.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(canonical.as_bytes());
+        tessera_core::token::hex(ctx.sign().as_ref())
     }
 }
 
@@ -389,25 +412,20 @@ impl Sessions {
 
     /// Encrypts a TOTP key for the user's row.
     pub(crate) fn seal_totp(&self, user_id: &str, totp: &Totp) -> String {
-        self.0.factor_keys.totp.seal(user_id, totp.key())
+        self.0.factor_keys.seal_totp(user_id, totp.key())
     }
 
     /// Decrypts a user's TOTP key (`None`: tampered, or another server secret).
     pub(crate) fn open_totp(&self, user_id: &str, sealed: &str) -> Option<Totp> {
         self.0
             .factor_keys
-            .totp
-            .open(user_id, sealed)
+            .open_totp(user_id, sealed)
             .map(Totp::from_bytes)
     }
 
     /// The keyed digest a backup code (canonical form) is stored as, bound to its user.
     pub(crate) fn backup_digest(&self, user_id: &str, canonical: &str) -> String {
-        let mut ctx = hmac::Context::with_key(&self.0.factor_keys.backup);
-        ctx.update(user_id.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(canonical.as_bytes());
-        tessera_core::token::hex(ctx.sign().as_ref())
+        self.0.factor_keys.backup_digest(user_id, canonical)
     }
 
     /// The answer that hands a started session (or the challenge) to the client: the

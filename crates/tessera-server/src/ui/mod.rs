@@ -1,8 +1,9 @@
 //! The web UI: static HTML, CSS and JavaScript modules embedded in the binary, served at `/`.
 //!
 //! There is no build step: the files under `crates/tessera-server/ui/` are what the browser
-//! runs. The page routes ([`PAGES`]: sign-in and sign-up, the tasks, sessions, account and
-//! security pages, the second-factor challenge, and the pages emailed links land on) all
+//! runs. The page routes ([`PAGES`]: sign-in and sign-up, the tasks, sessions and account
+//! pages, `/security` (the old address of the two-step section, which the router sends to
+//! the account page), the second-factor challenge, and the pages emailed links land on) all
 //! answer the same `index.html`; the client-side router in `ui/js/main.js` picks the view. Nothing
 //! here matches `/api/*`, `/healthz`, `/readyz` or `/metrics`, and unknown paths fall
 //! through to the application's JSON 404.
@@ -117,6 +118,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/account/profile.js", JS),
     asset!("js/views/account/email.js", JS),
     asset!("js/views/account/password.js", JS),
+    asset!("js/views/account/linked.js", JS),
     asset!("js/views/recovery.js", JS),
     asset!("js/views/verify.js", JS),
     asset!("js/views/two_factor.js", JS),

@@ -149,6 +149,30 @@ export async function startSocialSignIn(provider) {
   return data.url;
 }
 
+/** The user's ways to sign in: the password credential and every linked identity. */
+export function listAccounts() {
+  return withSession('GET', '/api/auth/list-accounts');
+}
+
+/**
+ * Starts linking `provider` to the signed-in user; resolves to the provider's URL. The
+ * provider sends the browser back to /account (with `?error=<code>` when it failed).
+ */
+export async function startLinkSocial(provider) {
+  const data = await withSession('POST', '/api/auth/link-social', {
+    provider,
+    callbackURL: '/account',
+    errorCallbackURL: '/account',
+    disableRedirect: true,
+  });
+  return data.url;
+}
+
+/** Unlinks one account (its `id` from `listAccounts`); the last way in is refused. */
+export async function unlinkAccount(accountId) {
+  await withSession('POST', '/api/auth/unlink-account', { accountId });
+}
+
 /** Ends this session (the server also stops its access tokens). */
 export async function signOut() {
   await send('POST', '/api/auth/sign-out', { body: {} });

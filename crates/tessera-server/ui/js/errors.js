@@ -104,6 +104,15 @@ export function explain(error) {
     case 'USER_NOT_FOUND':
     case 'INVALID_USER':
       return { field: null, text: 'The account this link was for no longer exists.' };
+    case 'FAILED_TO_UNLINK_LAST_ACCOUNT':
+      return {
+        field: null,
+        text: 'This is your only way to sign in, so it can’t be removed. Link another provider first.',
+      };
+    case 'ACCOUNT_NOT_FOUND':
+      return { field: null, text: 'That sign-in method is no longer linked. The list has been refreshed.' };
+    case 'PROVIDER_NOT_FOUND':
+      return { field: null, text: 'This provider is no longer available on this server.' };
     case 'SESSION_NOT_FRESH':
     case 'SESSION_EXPIRED':
       return { field: null, text: 'For your security, enter your password (or sign in again) to make this change.' };

@@ -14,12 +14,18 @@ import { forgotPasswordView, resetPasswordView } from './views/recovery.js';
 import { sessionsView } from './views/sessions.js';
 import { tasksView } from './views/tasks.js';
 import { verificationBanner, verifyEmailView } from './views/verify.js';
-import { challengeView, securityView } from './views/two_factor.js';
+import { challengeView } from './views/two_factor.js';
 
 /**
  * Pages; the server answers index.html for the same paths (ui/mod.rs PAGES). `guest`: only
  * signed out, `signedIn`: only signed in, neither: both (the pages emailed links lead to).
  */
+/**
+ * Old addresses kept working: the two-step verification section moved from /security to
+ * the Account page.
+ */
+const MOVED = { '/security': '/account#account-two-factor' };
+
 const ROUTES = {
   '/sign-in': { title: 'Sign in', guest: true, view: (app) => authView(app, 'sign-in') },
   '/sign-up': { title: 'Create your account', guest: true, view: (app) => authView(app, 'sign-up') },
@@ -30,7 +36,6 @@ const ROUTES = {
   '/tasks': { title: 'Tasks', signedIn: true, view: (app) => tasksView(app) },
   '/sessions': { title: 'Sessions', signedIn: true, view: (app) => sessionsView(app) },
   '/account': { title: 'Account', signedIn: true, view: (app) => accountView(app) },
-  '/security': { title: 'Security', signedIn: true, view: (app) => securityView(app) },
   '/two-factor': { title: 'Two-step verification', guest: true, view: (app) => challengeView(app) },
 };
 
@@ -113,6 +118,10 @@ function navigate(path, { replace: replaceEntry = false, notice = null } = {}) {
 
 function render({ focus }) {
   let path = location.pathname;
+  if (path in MOVED) {
+    history.replaceState(null, '', MOVED[path]);
+    path = location.pathname;
+  }
   if (path === '/' || !(path in ROUTES)) {
     path = app.user ? '/tasks' : '/sign-in';
     history.replaceState(null, '', path);
@@ -133,7 +142,12 @@ function render({ focus }) {
   drawBanner();
   current = page.view(app);
   replace(main, bannerSlot, current.node);
-  if (focus) main.querySelector('h1')?.focus();
+  const anchor = location.hash && document.getElementById(location.hash.slice(1));
+  if (anchor) {
+    anchor.scrollIntoView();
+    if (focus) anchor.querySelector('h2')?.setAttribute('tabindex', '-1');
+    if (focus) anchor.querySelector('h2')?.focus();
+  } else if (focus) main.querySelector('h1')?.focus();
 }
 
 function drawNav(path) {
@@ -160,7 +174,6 @@ function drawNav(path) {
       link('/tasks', 'Tasks', 'list'),
       link('/sessions', 'Sessions', 'shield'),
       link('/account', 'Account', 'user'),
-      link('/security', 'Security', 'key'),
     ),
     h(
       'div',

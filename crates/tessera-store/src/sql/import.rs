@@ -18,6 +18,21 @@ pub(crate) const FIND_SESSION: &str =
 pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, token_digest, expires_at, created_at, updated_at, ip_address, user_agent, remember) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
+pub(crate) const FIND_IDENTITY: &str = "SELECT id, user_id, issuer, account_id FROM accounts WHERE id = $1 OR (issuer = $2 AND account_id = $3)";
+
+pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO accounts (id, user_id, provider_id, account_id, issuer, scope, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(crate) const FIND_TWO_FACTOR: &str = "SELECT user_id FROM two_factors WHERE user_id = $1";
+
+pub(crate) const INSERT_TWO_FACTOR: &str = "INSERT INTO two_factors (user_id, secret, verified_at, last_step, failures, locked_until, created_at, updated_at) \
+     VALUES ($1, $2, $3, 0, 0, NULL, $3, $3)";
+
+pub(crate) const INSERT_BACKUP_CODE: &str =
+    "INSERT INTO backup_codes (id, user_id, code_digest, created_at) VALUES ($1, $2, $3, $4)";
+
+pub(crate) const ENABLE_TWO_FACTOR: &str = "UPDATE users SET two_factor_enabled = $1 WHERE id = $2";
+
 /// Implements [`crate::ImportStore`] (see the module docs of `sql` for what it expects).
 macro_rules! impl_import_store {
     ($store:ty) => {
@@ -146,10 +161,88 @@ macro_rules! import_user {
             };
             sessions.push(outcome);
         }
+        let mut identities = Vec::with_capacity(u.identities.len());
+        for i in &u.identities {
+            if !kept {
+                identities.push($crate::IdentityImport::UserSkipped);
+                continue;
+            }
+            let same: Vec<(String, String, String, String)> = sqlx::query_as(q::FIND_IDENTITY)
+                .bind(&i.id)
+                .bind(&i.issuer)
+                .bind(&i.subject)
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(map_err)?;
+            let outcome = if same
+                .iter()
+                .any(|(_, owner, iss, sub)| *owner == u.id && *iss == i.issuer && *sub == i.subject)
+            {
+                $crate::IdentityImport::Present
+            } else if !same.is_empty() {
+                $crate::IdentityImport::Conflict
+            } else {
+                sqlx::query(q::INSERT_IDENTITY)
+                    .bind(&i.id)
+                    .bind(&u.id)
+                    .bind(&i.provider_id)
+                    .bind(&i.subject)
+                    .bind(&i.issuer)
+                    .bind(&i.scope)
+                    .bind(i.created_at)
+                    .bind(i.updated_at)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(map_err)?;
+                $crate::IdentityImport::Created
+            };
+            identities.push(outcome);
+        }
+        let two_factor = match (&u.two_factor, kept) {
+            (None, _) => None,
+            (Some(_), false) => Some($crate::TwoFactorImport::UserSkipped),
+            (Some(t), true) => {
+                let has: Option<(String,)> = sqlx::query_as(q::FIND_TWO_FACTOR)
+                    .bind(&u.id)
+                    .fetch_optional(&mut *$tx)
+                    .await
+                    .map_err(map_err)?;
+                if has.is_some() {
+                    Some($crate::TwoFactorImport::Present)
+                } else {
+                    sqlx::query(q::INSERT_TWO_FACTOR)
+                        .bind(&u.id)
+                        .bind(&t.sealed_secret)
+                        .bind(t.verified_at)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(map_err)?;
+                    for d in &t.backup_digests {
+                        sqlx::query(q::INSERT_BACKUP_CODE)
+                            .bind(tessera_core::id::new_id())
+                            .bind(&u.id)
+                            .bind(d)
+                            .bind(t.verified_at)
+                            .execute(&mut *$tx)
+                            .await
+                            .map_err(map_err)?;
+                    }
+                    sqlx::query(q::ENABLE_TWO_FACTOR)
+                        .bind(true)
+                        .bind(&u.id)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(map_err)?;
+                    Some($crate::TwoFactorImport::Created)
+                }
+            }
+        };
         $crate::ImportedUser {
             user,
             credential,
             sessions,
+            identities,
+            two_factor,
         }
     }};
 }

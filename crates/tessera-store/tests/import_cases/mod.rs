@@ -2,7 +2,8 @@
 //! scenarios on every backend, like the rest of `conformance.rs`.
 
 use tessera_store::{
-    CredentialImport as C, ImportCredential, ImportSession, ImportUser, SessionImport as S, Store,
+    CredentialImport as C, IdentityImport as I, ImportCredential, ImportIdentity, ImportSession,
+    ImportTwoFactor, ImportUser, SessionImport as S, Store, TwoFactorImport as T, UserId,
     UserImport as U,
 };
 
@@ -32,7 +33,79 @@ fn import_user(id: &str, email: &str, hash: Option<&str>, sessions: &[(&str, &st
                 user_agent: "Better Auth browser".into(),
             })
             .collect(),
+        identities: Vec::new(),
+        two_factor: None,
     }
+}
+
+fn identity(id: &str, provider: &str, issuer: &str, subject: &str) -> ImportIdentity {
+    ImportIdentity {
+        id: id.into(),
+        provider_id: provider.into(),
+        issuer: issuer.into(),
+        subject: subject.into(),
+        scope: Some("openid email".into()),
+        created_at: 1_100,
+        updated_at: 1_200,
+    }
+}
+
+async fn identities_and_two_factor_are_imported_once_and_never_taken_from_another_user(
+    s: &dyn Store,
+) {
+    let mut alice = import_user("ba_alice", "alice@x.test", None, &[]);
+    alice.identities = vec![
+        identity("acc_gh", "github", "local:oauth:github", "4242"),
+        identity("acc_op", "op", "https://op.test", "sub-a"),
+    ];
+    alice.two_factor = Some(ImportTwoFactor {
+        sealed_secret: "v1.sealed".into(),
+        backup_digests: vec!["d1".into(), "d2".into()],
+        verified_at: 5_000,
+    });
+    // Bob claims alice's OP identity under another row id: a conflict, skipped.
+    let mut bob = import_user("ba_bob", "bob@x.test", Some("salt:b"), &[]);
+    bob.identities = vec![identity("acc_bob_op", "op", "https://op.test", "sub-a")];
+    let out = s.import_users(&[alice.clone(), bob], false).await.unwrap();
+    assert_eq!(out[0].identities, [I::Created, I::Created]);
+    assert_eq!(out[0].two_factor, Some(T::Created));
+    assert_eq!(out[1].identities, [I::Conflict]);
+    assert_eq!(out[1].two_factor, None);
+
+    let by_gh = s
+        .user_by_identity("local:oauth:github", "4242")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_gh.id, "ba_alice");
+    assert!(by_gh.two_factor_enabled, "twoFactorEnabled carried over");
+    let accounts = s.list_accounts(UserId("ba_alice")).await.unwrap();
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|a| (a.id.as_str(), a.provider_id.as_str()))
+            .collect::<Vec<_>>(),
+        [("acc_gh", "github"), ("acc_op", "op")]
+    );
+    assert!(s.list_accounts(UserId("ba_bob")).await.unwrap().len() == 1);
+    let tf = s.two_factor(UserId("ba_alice")).await.unwrap().unwrap();
+    assert_eq!(tf.secret, "v1.sealed");
+    assert_eq!(tf.verified_at, Some(5_000));
+    assert_eq!(s.backup_codes_left(UserId("ba_alice")).await.unwrap(), 2);
+    assert!(
+        s.use_backup_code(UserId("ba_alice"), "d1", 6_000)
+            .await
+            .unwrap()
+    );
+
+    // A re-run finds everything present; the used code is not revived.
+    alice.two_factor.as_mut().unwrap().sealed_secret = "v1.other".into();
+    let again = s.import_users(&[alice], false).await.unwrap();
+    assert_eq!(again[0].identities, [I::Present, I::Present]);
+    assert_eq!(again[0].two_factor, Some(T::Present));
+    let tf = s.two_factor(UserId("ba_alice")).await.unwrap().unwrap();
+    assert_eq!(tf.secret, "v1.sealed");
+    assert_eq!(s.backup_codes_left(UserId("ba_alice")).await.unwrap(), 1);
 }
 
 async fn import_keeps_ids_fields_hashes_and_sessions_and_a_rerun_changes_nothing(s: &dyn Store) {
@@ -279,6 +352,17 @@ macro_rules! import_conformance {
                     return;
                 };
                 super::a_dry_run_writes_nothing(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn identities_and_two_factor_are_imported_once_and_never_taken_from_another_user()
+            {
+                let Some(f) = crate::$backend().await else {
+                    return;
+                };
+                super::identities_and_two_factor_are_imported_once_and_never_taken_from_another_user(
+                    &*f.store,
+                )
+                .await;
             }
             #[tokio::test]
             async fn duplicates_inside_one_import_keep_the_first() {

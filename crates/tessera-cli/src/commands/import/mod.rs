@@ -1,6 +1,6 @@
 //! `tessera import better-auth --from <url>`: copies users, their email-and-password
-//! credentials and their live sessions from a Better Auth database into the configured
-//! Tessera database.
+//! credentials, their identities at providers, their two-factor authenticators and their
+//! live sessions from a Better Auth database into the configured Tessera database.
 //!
 //! * Users keep their ids (JWT `sub`s and application data keep matching); emails are
 //!   normalised as Tessera stores them (lower-cased; addresses Tessera's sign-in could never
@@ -10,37 +10,57 @@
 //! * Live sessions are stored by the SHA-256 digest of their token, so the Better Auth token
 //!   keeps working as a Bearer token, and the session cookie too when Tessera's secret is
 //!   Better Auth's `BETTER_AUTH_SECRET`.
+//! * Identities at providers (`account` rows other than `credential`) are keyed by
+//!   (issuer, subject) as Tessera's sign-in looks them up: Better Auth 1.7.25 keeps no
+//!   issuer, so the provider id is mapped through the configured `[providers.<id>]` (an
+//!   OpenID Connect provider's `issuer`, `local:oauth:<id>` for GitHub). Accounts of a
+//!   provider that is not configured are skipped and counted per provider (configure it and
+//!   re-run). Provider access and refresh tokens are not imported.
+//! * Two-factor (`twoFactor` rows of confirmed enrolments of users with `twoFactorEnabled`):
+//!   the TOTP secret and the backup codes are decrypted with the Better Auth secret
+//!   (`--better-auth-secret-file`, `--better-auth-secrets-file`; see `ba_crypto`), the
+//!   secret re-encrypted with Tessera's key (the server secret, `--secret`/`TESSERA_SECRET`
+//!   as `serve` has it) and the unused backup codes stored as keyed digests. Authenticator
+//!   apps and the remaining backup codes keep working. A source with such rows and no Better
+//!   Auth secret, or a secret that does not decrypt them, is refused.
 //! * Passkeys (`@better-auth/passkey`'s `passkey` table, when there is one) keep working
 //!   with the same relying-party id (`passkeys.rs`); they are imported after the users, in
 //!   a second transaction.
-//! * Users, credentials and sessions in one write transaction: an error leaves Tessera
-//!   unchanged. Re-running adds only what is
+//! * Users and what they hold besides passkeys in one write transaction: an error leaves
+//!   Tessera unchanged. Re-running adds only what is
 //!   new; the conflict rules are in `tessera_store`'s import module.
 //!
 //! Nothing secret is printed: no hashes, no tokens, no URL credentials.
 
+mod ba_crypto;
 mod passkeys;
 mod source;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use tessera_core::totp::backup;
 use tessera_core::{Clock as _, Email, SessionToken, SystemClock};
+use tessera_server::FactorKeys;
+use tessera_server::settings::{Provider, ProviderKind};
 use tessera_store::{
-    CredentialImport, ImportCredential, ImportSession, ImportUser, ImportedUser, SessionImport,
-    UserImport,
+    CredentialImport, IdentityImport, ImportCredential, ImportIdentity, ImportSession,
+    ImportTwoFactor, ImportUser, ImportedUser, SessionImport, TwoFactorImport, UserImport,
 };
 
 use crate::args::DbArgs;
-use source::{Snapshot, SourceUrl};
+use ba_crypto::BaSecrets;
+use source::{BaTwoFactor, Snapshot, SourceUrl};
 
 /// `tessera import`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ImportAction {
-    /// Copy users (with their ids), email-and-password credentials and live sessions from a
-    /// Better Auth database into the configured Tessera database. Safe to re-run: only what
-    /// is new is added, and nothing already in Tessera is overwritten.
+    /// Copy users (with their ids), email-and-password credentials, identities at the
+    /// configured providers, two-factor authenticators and live sessions from a Better Auth
+    /// database into the configured Tessera database. Safe to re-run: only what is new is
+    /// added, and nothing already in Tessera is overwritten.
     BetterAuth(Box<BetterAuthArgs>),
 }
 
@@ -59,8 +79,33 @@ pub(crate) struct BetterAuthArgs {
     /// Report what would be imported, then roll back: nothing is written.
     #[arg(long)]
     dry_run: bool,
+    /// A file holding Better Auth's `BETTER_AUTH_SECRET`: decrypts the two-factor secrets
+    /// and backup codes (needed when users have two-factor).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "TESSERA_IMPORT_BETTER_AUTH_SECRET_FILE"
+    )]
+    better_auth_secret_file: Option<PathBuf>,
+    /// A file holding Better Auth's `BETTER_AUTH_SECRETS` (`<version>:<secret>` entries,
+    /// separated by commas or new lines), for values encrypted as `$ba$<version>$…`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "TESSERA_IMPORT_BETTER_AUTH_SECRETS_FILE"
+    )]
+    better_auth_secrets_file: Option<PathBuf>,
+    /// Tessera's server secret, as `serve` has it: imported TOTP secrets are encrypted and
+    /// backup codes digested with keys derived from it. Without it, the development secret
+    /// kept beside the database.
+    #[arg(long, env = "TESSERA_SECRET", hide_env_values = true)]
+    secret: Option<String>,
     #[command(flatten)]
     db: DbArgs,
+    /// The `[providers.<id>]` tables of the config file (no flags): identities are imported
+    /// for these providers only.
+    #[arg(skip)]
+    pub(crate) providers: Vec<Provider>,
 }
 
 pub(crate) async fn run(action: ImportAction) -> anyhow::Result<()> {
@@ -69,12 +114,46 @@ pub(crate) async fn run(action: ImportAction) -> anyhow::Result<()> {
     }
 }
 
+fn read_file(path: Option<&PathBuf>, flag: &str) -> anyhow::Result<Option<String>> {
+    path.map(|p| {
+        std::fs::read_to_string(p).with_context(|| format!("{flag}: cannot read {}", p.display()))
+    })
+    .transpose()
+}
+
 async fn better_auth(a: BetterAuthArgs) -> anyhow::Result<()> {
     let source = SourceUrl::parse(&a.from)?;
+    let ba_secrets = BaSecrets::new(
+        read_file(
+            a.better_auth_secret_file.as_ref(),
+            "--better-auth-secret-file",
+        )?
+        .as_deref(),
+        read_file(
+            a.better_auth_secrets_file.as_ref(),
+            "--better-auth-secrets-file",
+        )?
+        .as_deref(),
+    )?;
+    let issuers = issuers(&a.providers)?;
     // Read (and validate) the whole source before Tessera's database is even opened.
     let snapshot = source::read(&source).await?;
     let now = SystemClock.now_ms();
-    let plan = plan(snapshot, now);
+    let mut plan = plan(snapshot, now, &issuers);
+    if !plan.two_factors.is_empty() {
+        if ba_secrets.is_empty() {
+            bail!(
+                "{} user(s) have two-factor at Better Auth: give its secret with --better-auth-secret-file (BETTER_AUTH_SECRET) and/or --better-auth-secrets-file (BETTER_AUTH_SECRETS) so their authenticators keep working",
+                plan.two_factors.len()
+            );
+        }
+        let secret = match a.secret.clone() {
+            Some(s) => s.into_bytes(),
+            None => crate::args::dev_secret(&a.db.database_url)?,
+        };
+        let keys = FactorKeys::derive(&secret);
+        plan.seal_two_factors(&ba_secrets, &keys, now)?;
+    }
     let store =
         a.db.connect()
             .await
@@ -98,6 +177,25 @@ enum Dropped {
     BadId,
 }
 
+/// The issuer of each configured provider, by provider id.
+fn issuers(providers: &[Provider]) -> anyhow::Result<HashMap<String, String>> {
+    providers
+        .iter()
+        .map(|p| {
+            let issuer = match p.kind {
+                ProviderKind::Github => format!("local:oauth:{}", p.id),
+                ProviderKind::Oidc => p.issuer.clone().with_context(|| {
+                    format!(
+                        "[providers.{}] has no issuer (an OpenID Connect provider needs one)",
+                        p.id
+                    )
+                })?,
+            };
+            Ok((p.id.clone(), issuer))
+        })
+        .collect()
+}
+
 /// The source turned into what the store imports, plus what was left out before that.
 struct Plan {
     users: Vec<ImportUser>,
@@ -107,7 +205,74 @@ struct Plan {
     /// Sessions of users that were left out or do not exist in the source.
     sessions_orphaned: usize,
     sessions_bad_token: usize,
-    other_accounts: Vec<(String, i64)>,
+    /// Accounts of providers that are not configured: provider id → count.
+    unconfigured: BTreeMap<String, usize>,
+    /// Accounts left out for another reason: reason → count.
+    identities_dropped: BTreeMap<&'static str, usize>,
+    /// Two-factor rows to import, by index into `users`, still encrypted.
+    two_factors: Vec<(usize, BaTwoFactor)>,
+    /// Two-factor rows left out: reason → count.
+    two_factors_dropped: BTreeMap<&'static str, usize>,
+    /// Backup codes of a shape Tessera cannot accept (custom generators).
+    backup_codes_unusable: usize,
+}
+
+impl Plan {
+    /// Decrypts the planned two-factor rows with Better Auth's secret and stores them in
+    /// Tessera's forms (TOTP key sealed, backup codes digested).
+    fn seal_two_factors(
+        &mut self,
+        ba: &BaSecrets,
+        keys: &FactorKeys,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        for (i, row) in std::mem::take(&mut self.two_factors) {
+            let user = &mut self.users[i];
+            let totp = ba
+                .decrypt(&row.secret)
+                .with_context(|| format!("the TOTP secret of user {}", user.id))?;
+            // Better Auth's HMAC key is the secret string's UTF-8 bytes.
+            anyhow::ensure!(
+                !totp.is_empty(),
+                "the TOTP secret of user {} is empty",
+                user.id
+            );
+            let codes = backup_codes(ba, &row.backup_codes)
+                .with_context(|| format!("the backup codes of user {}", user.id))?;
+            let mut digests = BTreeSet::new();
+            for c in codes {
+                match backup::normalise(&c) {
+                    Some(canonical) => {
+                        digests.insert(keys.backup_digest(&user.id, &canonical));
+                    }
+                    None => self.backup_codes_unusable += 1,
+                }
+            }
+            user.two_factor = Some(ImportTwoFactor {
+                sealed_secret: keys.seal_totp(&user.id, totp.as_bytes()),
+                backup_digests: digests.into_iter().collect(),
+                verified_at: now_ms,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Better Auth's backup codes: a JSON array, encrypted (the default) or plain
+/// (`storeBackupCodes: "plain"`). An empty value means none are left.
+fn backup_codes(ba: &BaSecrets, stored: &str) -> anyhow::Result<Vec<String>> {
+    let stored = stored.trim();
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = if stored.starts_with('[') {
+        stored.to_owned()
+    } else {
+        ba.decrypt(stored)?
+    };
+    serde_json::from_str::<Vec<String>>(&json)
+        .ok()
+        .context("not a JSON array of codes (a custom storeBackupCodes is not supported)")
 }
 
 /// Ids as Tessera can carry them in URLs and JWTs: Better Auth's 32 alphanumerics, UUIDs,
@@ -116,13 +281,18 @@ fn usable_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
 }
 
-fn plan(snapshot: Snapshot, now_ms: i64) -> Plan {
+fn plan(snapshot: Snapshot, now_ms: i64, issuers: &HashMap<String, String>) -> Plan {
     let Snapshot {
         users,
         credentials,
         sessions,
-        other_accounts,
+        identities,
+        two_factors,
     } = snapshot;
+    let two_factor_on: HashMap<String, bool> = users
+        .iter()
+        .map(|u| (u.id.clone(), u.two_factor_enabled))
+        .collect();
     // The most recently updated credential account of each user (Better Auth keeps one).
     let mut credential_of: HashMap<String, ImportCredential> = HashMap::new();
     for c in credentials {
@@ -160,6 +330,8 @@ fn plan(snapshot: Snapshot, now_ms: i64) -> Plan {
             created_at: u.created_at,
             updated_at: u.updated_at,
             sessions: Vec::new(),
+            identities: Vec::new(),
+            two_factor: None,
         });
     }
     let (mut expired, mut orphaned, mut bad_token) = (0, 0, 0);
@@ -192,13 +364,70 @@ fn plan(snapshot: Snapshot, now_ms: i64) -> Plan {
             user_agent: s.user_agent.unwrap_or_default(),
         });
     }
+    let mut unconfigured: BTreeMap<String, usize> = BTreeMap::new();
+    let mut identities_dropped: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for a in identities {
+        let Some(issuer) = issuers.get(&a.provider_id) else {
+            *unconfigured.entry(a.provider_id).or_default() += 1;
+            continue;
+        };
+        let Some(&i) = index.get(&a.user_id) else {
+            *identities_dropped
+                .entry("their user was not imported")
+                .or_default() += 1;
+            continue;
+        };
+        if !usable_id(&a.id) || a.account_id.is_empty() {
+            *identities_dropped
+                .entry("the row id or the subject cannot be used in Tessera")
+                .or_default() += 1;
+            continue;
+        }
+        planned[i].identities.push(ImportIdentity {
+            id: a.id,
+            provider_id: a.provider_id,
+            issuer: issuer.clone(),
+            subject: a.account_id,
+            scope: a.scope.map(|s| {
+                s.split([',', ' '])
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        });
+    }
+    let mut planned_two_factors = Vec::new();
+    let mut two_factors_dropped: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for t in two_factors {
+        let why = if !t.verified {
+            "the enrolment was never confirmed with a code"
+        } else if two_factor_on.get(&t.user_id) != Some(&true) {
+            "two-factor is off for the user"
+        } else if let Some(&i) = index.get(&t.user_id) {
+            if planned[i].two_factor.is_some() || planned_two_factors.iter().any(|(j, _)| *j == i) {
+                "the user has another two-factor row (the first is kept)"
+            } else {
+                planned_two_factors.push((i, t));
+                continue;
+            }
+        } else {
+            "their user was not imported"
+        };
+        *two_factors_dropped.entry(why).or_default() += 1;
+    }
     Plan {
         users: planned,
         dropped,
         sessions_expired: expired,
         sessions_orphaned: orphaned,
         sessions_bad_token: bad_token,
-        other_accounts,
+        unconfigured,
+        identities_dropped,
+        two_factors: planned_two_factors,
+        two_factors_dropped,
+        backup_codes_unusable: 0,
     }
 }
 
@@ -211,22 +440,40 @@ struct Report {
     users_skipped: Vec<(String, String, &'static str)>,
     passwords_new: usize,
     passwords_present: usize,
-    /// (id, email) of imported users without a password.
-    without_password: Vec<(String, String)>,
+    /// (id, email, has an identity) of imported users without a password.
+    without_password: Vec<(String, String, bool)>,
     sessions_new: usize,
     sessions_present: usize,
     sessions_expired: usize,
     sessions_skipped: BTreeMap<&'static str, usize>,
-    other_accounts: Vec<(String, i64)>,
+    identities_new: usize,
+    identities_present: usize,
+    identities_skipped: BTreeMap<String, usize>,
+    two_factors_new: usize,
+    two_factors_present: usize,
+    two_factors_skipped: BTreeMap<&'static str, usize>,
+    backup_codes_unusable: usize,
 }
 
 impl Report {
     fn new(plan: &Plan, outcomes: &[ImportedUser]) -> Self {
         let mut r = Report {
             sessions_expired: plan.sessions_expired,
-            other_accounts: plan.other_accounts.clone(),
+            backup_codes_unusable: plan.backup_codes_unusable,
+            two_factors_skipped: plan.two_factors_dropped.clone(),
             ..Report::default()
         };
+        for (provider, n) in &plan.unconfigured {
+            r.identities_skipped.insert(
+                format!(
+                    "no [providers.{provider}] is configured (configure it and re-run the import)"
+                ),
+                *n,
+            );
+        }
+        for (why, n) in &plan.identities_dropped {
+            *r.identities_skipped.entry((*why).to_owned()).or_default() += n;
+        }
         for (id, email, why) in &plan.dropped {
             let why = match why {
                 Dropped::BadEmail => "Tessera does not accept this email address",
@@ -260,11 +507,42 @@ impl Report {
                     "a Tessera user with another email has this id (left as it is)",
                 )),
             }
+            let mut has_identity = false;
+            for i in &o.identities {
+                let why = match i {
+                    IdentityImport::Created => {
+                        r.identities_new += 1;
+                        has_identity = true;
+                        continue;
+                    }
+                    IdentityImport::Present => {
+                        r.identities_present += 1;
+                        has_identity = true;
+                        continue;
+                    }
+                    IdentityImport::Conflict => {
+                        "Tessera links this identity (or has this account id) elsewhere (left as it is)"
+                    }
+                    IdentityImport::UserSkipped => "their user was not imported",
+                };
+                *r.identities_skipped.entry(why.to_owned()).or_default() += 1;
+            }
+            match o.two_factor {
+                Some(TwoFactorImport::Created) => r.two_factors_new += 1,
+                Some(TwoFactorImport::Present) => r.two_factors_present += 1,
+                Some(TwoFactorImport::UserSkipped) => {
+                    *r.two_factors_skipped
+                        .entry("their user was not imported")
+                        .or_default() += 1;
+                }
+                None => {}
+            }
             match o.credential {
                 CredentialImport::Created => r.passwords_new += 1,
                 CredentialImport::Present => r.passwords_present += 1,
                 CredentialImport::NoneGiven => {
-                    r.without_password.push((u.id.clone(), u.email.clone()));
+                    r.without_password
+                        .push((u.id.clone(), u.email.clone(), has_identity));
                 }
                 CredentialImport::UserSkipped => {}
             }
@@ -322,6 +600,20 @@ impl Report {
         );
         let _ = writeln!(
             o,
+            "identities: {} new, {} already present, {} skipped",
+            self.identities_new,
+            self.identities_present,
+            self.identities_skipped.values().sum::<usize>()
+        );
+        let _ = writeln!(
+            o,
+            "two-factor: {} new, {} already present, {} skipped",
+            self.two_factors_new,
+            self.two_factors_present,
+            self.two_factors_skipped.values().sum::<usize>()
+        );
+        let _ = writeln!(
+            o,
             "sessions: {} new, {} already present, {} expired (not imported), {} skipped",
             self.sessions_new, self.sessions_present, self.sessions_expired, skipped_sessions
         );
@@ -331,16 +623,23 @@ impl Report {
         for (why, n) in &self.sessions_skipped {
             let _ = writeln!(o, "  skipped {n} session(s): {why}");
         }
-        for (id, email) in &self.without_password {
+        for (id, email, _) in self.without_password.iter().filter(|(_, _, i)| !i) {
             let _ = writeln!(
                 o,
-                "  no password: user {id} <{email}> (signed in another way at Better Auth; cannot sign in to Tessera until they have a password)"
+                "  no password: user {id} <{email}> (no password and no identity at a configured provider; cannot sign in to Tessera until they reset their password)"
             );
         }
-        for (provider, n) in &self.other_accounts {
+        for (why, n) in &self.identities_skipped {
+            let _ = writeln!(o, "  skipped {n} identit(y/ies): {why}");
+        }
+        for (why, n) in &self.two_factors_skipped {
+            let _ = writeln!(o, "  skipped {n} two-factor enrolment(s): {why}");
+        }
+        if self.backup_codes_unusable > 0 {
             let _ = writeln!(
                 o,
-                "  not imported: {n} {provider} account link(s) (Tessera signs in with email and password only)"
+                "  skipped {} backup code(s) not of Better Auth's default shape (xxxxx-xxxxx)",
+                self.backup_codes_unusable
             );
         }
         if self.sessions_new > 0 {
@@ -367,6 +666,7 @@ mod tests {
             image: None,
             created_at: 1,
             updated_at: 2,
+            two_factor_enabled: false,
         }
     }
 
@@ -405,9 +705,11 @@ mod tests {
                     session("s3", "u2", &token, 100),
                     session("s4", "u1", "short", 100),
                 ],
-                other_accounts: vec![],
+                identities: vec![],
+                two_factors: vec![],
             },
             50,
+            &HashMap::new(),
         );
         assert_eq!(p.users.len(), 1);
         assert_eq!(p.users[0].email, "mixed.case@example.com");

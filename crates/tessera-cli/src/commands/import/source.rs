@@ -1,7 +1,8 @@
 //! Reading a Better Auth database: SQLite (a file, `sqlite:…`) or PostgreSQL
-//! (`postgres://…`), opened read-only, read in one read-only transaction so the three tables
+//! (`postgres://…`), opened read-only, read in one read-only transaction so the tables
 //! are a consistent snapshot. Only Better Auth's default table and column names are
-//! understood (`user`, `account`, `session`; camelCase columns such as `"emailVerified"`).
+//! understood (`user`, `account`, `session`, and the two-factor plugin's `twoFactor` with
+//! `user.twoFactorEnabled` when present; camelCase columns such as `"emailVerified"`).
 //!
 //! What the rows look like (Better Auth 1.7's migrations and Kysely adapter):
 //! * PostgreSQL: `text` ids, `boolean`, `timestamptz` dates;
@@ -30,6 +31,8 @@ pub(crate) struct BaUser {
     pub(crate) image: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+    /// The two-factor plugin's `twoFactorEnabled` (false without the plugin).
+    pub(crate) two_factor_enabled: bool,
 }
 
 /// A Better Auth `credential` account row (email and password).
@@ -38,6 +41,31 @@ pub(crate) struct BaCredential {
     pub(crate) password: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+}
+
+/// A Better Auth account of another provider than `credential` (GitHub, Google, OpenID
+/// Connect). Its tokens are not read: Tessera does not keep provider tokens.
+#[derive(Debug)]
+pub(crate) struct BaIdentity {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) provider_id: String,
+    /// The subject at the provider.
+    pub(crate) account_id: String,
+    pub(crate) scope: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
+/// A Better Auth `twoFactor` row. `secret` and `backup_codes` are encrypted with the Better
+/// Auth secret (or plain, for backup codes stored `plain`): never print them.
+pub(crate) struct BaTwoFactor {
+    pub(crate) user_id: String,
+    pub(crate) secret: String,
+    pub(crate) backup_codes: String,
+    /// `false` for an enrolment never confirmed with a code (NULL: a row from before the
+    /// column, which Better Auth treats as confirmed).
+    pub(crate) verified: bool,
 }
 
 /// A Better Auth session row. `token` is the raw session token: never print it.
@@ -57,8 +85,10 @@ pub(crate) struct Snapshot {
     pub(crate) users: Vec<BaUser>,
     pub(crate) credentials: Vec<BaCredential>,
     pub(crate) sessions: Vec<BaSession>,
-    /// Accounts of other providers (OAuth), by provider id: not imported, reported.
-    pub(crate) other_accounts: Vec<(String, i64)>,
+    /// Accounts of other providers (GitHub, Google, OpenID Connect).
+    pub(crate) identities: Vec<BaIdentity>,
+    /// The two-factor plugin's rows (empty without the plugin).
+    pub(crate) two_factors: Vec<BaTwoFactor>,
 }
 
 /// Where the Better Auth data lives.
@@ -133,6 +163,8 @@ const REQUIRED: [(&str, &[&str]); 3] = [
             "id",
             "userId",
             "providerId",
+            "accountId",
+            "scope",
             "password",
             "createdAt",
             "updatedAt",
@@ -180,7 +212,25 @@ type UserRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
+type IdentityRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+type TwoFactorRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+/// The two-factor plugin's columns; the plugin is optional, so is the table.
+const TWO_FACTOR_COLUMNS: [&str; 4] = ["userId", "secret", "backupCodes", "verified"];
 type CredentialRow = (
     Option<String>,
     Option<String>,
@@ -239,7 +289,8 @@ async fn read_postgres(conn: &mut PgConnection) -> anyhow::Result<Snapshot> {
     let mut tx = conn
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
-    for (table, want) in REQUIRED {
+    let mut columns = std::collections::HashMap::new();
+    for table in ["user", "account", "session", "twoFactor"] {
         let have: Vec<(String,)> = sqlx::query_as(
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1",
@@ -247,13 +298,18 @@ async fn read_postgres(conn: &mut PgConnection) -> anyhow::Result<Snapshot> {
         .bind(table)
         .fetch_all(&mut *tx)
         .await?;
-        let have: Vec<String> = have.into_iter().map(|(c,)| c).collect();
-        check_columns(table, want, &have)?;
+        columns.insert(table, have.into_iter().map(|(c,)| c).collect::<Vec<_>>());
     }
+    let plugin = two_factor_plugin(&columns)?;
     // Dates become unix milliseconds on the server, so the session's time zone is irrelevant.
     let ms = |c: &str| format!("(floor(extract(epoch from \"{c}\") * 1000))::bigint::text");
+    let enabled = if plugin.enabled_column {
+        "\"twoFactorEnabled\"::text"
+    } else {
+        "NULL"
+    };
     let users: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT \"id\"::text, \"name\"::text, \"email\"::text, \"emailVerified\"::text, \"image\"::text, {}, {} \
+        "SELECT \"id\"::text, \"name\"::text, \"email\"::text, \"emailVerified\"::text, \"image\"::text, {}, {}, {enabled} \
          FROM \"user\" ORDER BY \"createdAt\", \"id\"",
         ms("createdAt"),
         ms("updatedAt")
@@ -268,12 +324,24 @@ async fn read_postgres(conn: &mut PgConnection) -> anyhow::Result<Snapshot> {
     )))
     .fetch_all(&mut *tx)
     .await?;
-    let other_accounts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT \"providerId\"::text, count(*) FROM \"account\" \
-         WHERE \"providerId\" <> 'credential' GROUP BY 1 ORDER BY 1",
-    )
+    let identities: Vec<IdentityRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT \"id\"::text, \"userId\"::text, \"providerId\"::text, \"accountId\"::text, \"scope\"::text, {}, {} \
+         FROM \"account\" WHERE \"providerId\" <> 'credential' ORDER BY \"createdAt\", \"id\"",
+        ms("createdAt"),
+        ms("updatedAt")
+    )))
     .fetch_all(&mut *tx)
     .await?;
+    let two_factors: Vec<TwoFactorRow> = if plugin.table {
+        sqlx::query_as(
+            "SELECT \"userId\"::text, \"secret\"::text, \"backupCodes\"::text, \"verified\"::text \
+             FROM \"twoFactor\" ORDER BY \"userId\", \"id\"",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        Vec::new()
+    };
     let sessions: Vec<SessionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT \"id\"::text, \"userId\"::text, \"token\"::text, {}, {}, {}, \"ipAddress\"::text, \"userAgent\"::text \
          FROM \"session\" ORDER BY \"createdAt\", \"id\"",
@@ -284,24 +352,57 @@ async fn read_postgres(conn: &mut PgConnection) -> anyhow::Result<Snapshot> {
     .fetch_all(&mut *tx)
     .await?;
     tx.rollback().await?;
-    snapshot(users, credentials, sessions, other_accounts)
+    snapshot(users, credentials, sessions, identities, two_factors)
+}
+
+/// Which parts of the two-factor plugin the source has.
+struct Plugin {
+    enabled_column: bool,
+    table: bool,
+}
+
+/// Checks the core tables' columns and finds the two-factor plugin's.
+fn two_factor_plugin(
+    columns: &std::collections::HashMap<&str, Vec<String>>,
+) -> anyhow::Result<Plugin> {
+    let none = Vec::new();
+    for (table, want) in REQUIRED {
+        check_columns(table, want, columns.get(table).unwrap_or(&none))?;
+    }
+    let tf = columns.get("twoFactor").unwrap_or(&none);
+    let table = !tf.is_empty();
+    if table {
+        check_columns("twoFactor", &TWO_FACTOR_COLUMNS, tf)?;
+    }
+    Ok(Plugin {
+        enabled_column: columns
+            .get("user")
+            .is_some_and(|c| c.iter().any(|c| c == "twoFactorEnabled")),
+        table,
+    })
 }
 
 async fn read_sqlite(conn: &mut SqliteConnection) -> anyhow::Result<Snapshot> {
     let mut tx = conn.begin().await?;
-    for (table, want) in REQUIRED {
+    let mut columns = std::collections::HashMap::new();
+    for table in ["user", "account", "session", "twoFactor"] {
         let have: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
             .bind(table)
             .fetch_all(&mut *tx)
             .await?;
-        let have: Vec<String> = have.into_iter().map(|(c,)| c).collect();
-        check_columns(table, want, &have)?;
+        columns.insert(table, have.into_iter().map(|(c,)| c).collect::<Vec<_>>());
     }
-    let users: Vec<UserRow> = sqlx::query_as(
+    let plugin = two_factor_plugin(&columns)?;
+    let enabled = if plugin.enabled_column {
+        "CAST(\"twoFactorEnabled\" AS TEXT)"
+    } else {
+        "NULL"
+    };
+    let users: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(\"id\" AS TEXT), CAST(\"name\" AS TEXT), CAST(\"email\" AS TEXT), \
          CAST(\"emailVerified\" AS TEXT), CAST(\"image\" AS TEXT), CAST(\"createdAt\" AS TEXT), \
-         CAST(\"updatedAt\" AS TEXT) FROM \"user\" ORDER BY \"createdAt\", \"id\"",
-    )
+         CAST(\"updatedAt\" AS TEXT), {enabled} FROM \"user\" ORDER BY \"createdAt\", \"id\""
+    )))
     .fetch_all(&mut *tx)
     .await?;
     let credentials: Vec<CredentialRow> = sqlx::query_as(
@@ -311,12 +412,25 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> anyhow::Result<Snapshot> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    let other_accounts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT CAST(\"providerId\" AS TEXT), count(*) FROM \"account\" \
-         WHERE \"providerId\" <> 'credential' GROUP BY 1 ORDER BY 1",
+    let identities: Vec<IdentityRow> = sqlx::query_as(
+        "SELECT CAST(\"id\" AS TEXT), CAST(\"userId\" AS TEXT), CAST(\"providerId\" AS TEXT), \
+         CAST(\"accountId\" AS TEXT), CAST(\"scope\" AS TEXT), CAST(\"createdAt\" AS TEXT), \
+         CAST(\"updatedAt\" AS TEXT) FROM \"account\" WHERE \"providerId\" <> 'credential' \
+         ORDER BY \"createdAt\", \"id\"",
     )
     .fetch_all(&mut *tx)
     .await?;
+    let two_factors: Vec<TwoFactorRow> = if plugin.table {
+        sqlx::query_as(
+            "SELECT CAST(\"userId\" AS TEXT), CAST(\"secret\" AS TEXT), \
+             CAST(\"backupCodes\" AS TEXT), CAST(\"verified\" AS TEXT) FROM \"twoFactor\" \
+             ORDER BY \"userId\", \"id\"",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        Vec::new()
+    };
     let sessions: Vec<SessionRow> = sqlx::query_as(
         "SELECT CAST(\"id\" AS TEXT), CAST(\"userId\" AS TEXT), CAST(\"token\" AS TEXT), \
          CAST(\"expiresAt\" AS TEXT), CAST(\"createdAt\" AS TEXT), CAST(\"updatedAt\" AS TEXT), \
@@ -326,7 +440,7 @@ async fn read_sqlite(conn: &mut SqliteConnection) -> anyhow::Result<Snapshot> {
     .fetch_all(&mut *tx)
     .await?;
     tx.rollback().await?;
-    snapshot(users, credentials, sessions, other_accounts)
+    snapshot(users, credentials, sessions, identities, two_factors)
 }
 
 fn required(v: Option<String>, table: &str, column: &str, row: &str) -> anyhow::Result<String> {
@@ -371,24 +485,31 @@ fn snapshot(
     users: Vec<UserRow>,
     credentials: Vec<CredentialRow>,
     sessions: Vec<SessionRow>,
-    other_accounts: Vec<(String, i64)>,
+    identities: Vec<IdentityRow>,
+    two_factors: Vec<TwoFactorRow>,
 ) -> anyhow::Result<Snapshot> {
     let users = users
         .into_iter()
-        .map(|(id, name, email, verified, image, created, updated)| {
-            let id = required(id, "user", "id", "?")?;
-            let verified = verified.as_deref().map_or(Some(false), parse_bool);
-            Ok(BaUser {
-                name: name.unwrap_or_default(),
-                email: required(email, "user", "email", &id)?,
-                email_verified: verified
-                    .with_context(|| format!("user {id:?}: emailVerified is not a boolean"))?,
-                image,
-                created_at: date(created, "user", "createdAt", &id)?,
-                updated_at: date(updated, "user", "updatedAt", &id)?,
-                id,
-            })
-        })
+        .map(
+            |(id, name, email, verified, image, created, updated, two_factor)| {
+                let id = required(id, "user", "id", "?")?;
+                let verified = verified.as_deref().map_or(Some(false), parse_bool);
+                let two_factor = two_factor.as_deref().map_or(Some(false), parse_bool);
+                Ok(BaUser {
+                    two_factor_enabled: two_factor.with_context(|| {
+                        format!("user {id:?}: twoFactorEnabled is not a boolean")
+                    })?,
+                    name: name.unwrap_or_default(),
+                    email: required(email, "user", "email", &id)?,
+                    email_verified: verified
+                        .with_context(|| format!("user {id:?}: emailVerified is not a boolean"))?,
+                    image,
+                    created_at: date(created, "user", "createdAt", &id)?,
+                    updated_at: date(updated, "user", "updatedAt", &id)?,
+                    id,
+                })
+            },
+        )
         .collect::<anyhow::Result<_>>()?;
     let credentials = credentials
         .into_iter()
@@ -418,11 +539,44 @@ fn snapshot(
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    let identities = identities
+        .into_iter()
+        .map(
+            |(id, user_id, provider_id, account_id, scope, created, updated)| {
+                let id = required(id, "account", "id", "?")?;
+                Ok(BaIdentity {
+                    user_id: required(user_id, "account", "userId", &id)?,
+                    provider_id: required(provider_id, "account", "providerId", &id)?,
+                    account_id: required(account_id, "account", "accountId", &id)?,
+                    scope,
+                    created_at: date(created, "account", "createdAt", &id)?,
+                    updated_at: date(updated, "account", "updatedAt", &id)?,
+                    id,
+                })
+            },
+        )
+        .collect::<anyhow::Result<_>>()?;
+    let two_factors = two_factors
+        .into_iter()
+        .map(|(user_id, secret, backup_codes, verified)| {
+            let user_id = required(user_id, "twoFactor", "userId", "?")?;
+            let verified = verified.as_deref().map_or(Some(true), parse_bool);
+            Ok(BaTwoFactor {
+                secret: required(secret, "twoFactor", "secret", &user_id)?,
+                backup_codes: backup_codes.unwrap_or_default(),
+                verified: verified.with_context(|| {
+                    format!("twoFactor of user {user_id:?}: verified is not a boolean")
+                })?,
+                user_id,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
     Ok(Snapshot {
         users,
         credentials,
         sessions,
-        other_accounts,
+        identities,
+        two_factors,
     })
 }
 

@@ -9,11 +9,13 @@
 
 import { h } from '../dom.js';
 import { emailSection } from './account/email.js';
+import { linkedSection } from './account/linked.js';
 import { passkeysSection } from './account/passkeys.js';
 import { passwordSection } from './account/password.js';
 import { profileSection } from './account/profile.js';
+import { twoFactorSection } from './two_factor.js';
 
-const SECTIONS = [profileSection, emailSection, passwordSection, passkeysSection];
+const SECTIONS = [profileSection, emailSection, passwordSection, linkedSection, twoFactorSection, passkeysSection];
 
 export function accountView(app) {
   const sections = SECTIONS.map((make) => make(app));
@@ -27,7 +29,7 @@ export function accountView(app) {
         'div',
         null,
         h('h1', { class: 'page-title', tabindex: '-1' }, 'Account'),
-        h('p', { class: 'muted' }, 'Your name, email address and password.'),
+        h('p', { class: 'muted' }, 'Your name, email address, and how you sign in.'),
       ),
     ),
     h('div', { class: 'account-sections' }, sections.map((s) => s.node)),

@@ -1,11 +1,12 @@
 // Two-step verification: the challenge page after a password sign-in (`/two-factor`), and
-// the section that turns it on and off, shows backup codes and replaces them (`/security`,
-// `twoFactorSection` for any page that wants it).
+// the Account page's section that turns it on and off, shows backup codes and replaces them
+// (`twoFactorSection`, listed in views/account.js; the old `/security` address leads there).
 
 import { h, replace } from '../dom.js';
 import * as api from '../api.js';
 import { explain } from '../errors.js';
 import { busyButton, field, formAlert, notice } from '../form.js';
+import { accountSection } from './account/section.js';
 import { emailCodeOption } from './email_sign_in.js';
 
 /** The page that asks for the second factor after the password. */
@@ -290,10 +291,13 @@ export function twoFactorSection(app) {
   }
 
   load();
-  const node = h(
-    'div',
-    { class: 'card tf-card', id: 'two-factor' },
-    h('h2', { class: 'section-title' }, 'Two-step verification'),
+  const node = accountSection(
+    {
+      id: 'two-factor',
+      title: 'Two-step verification',
+      description: 'A code from an authenticator app at sign-in, after your password.',
+      iconName: 'phone',
+    },
     alert.el,
     body,
   );
@@ -304,25 +308,4 @@ export function twoFactorSection(app) {
       alert.dispose();
     },
   };
-}
-
-/** The security page: for now, the two-step verification section. */
-export function securityView(app) {
-  const section = twoFactorSection(app);
-  const node = h(
-    'section',
-    { class: 'page' },
-    h(
-      'div',
-      { class: 'page-head' },
-      h(
-        'div',
-        null,
-        h('h1', { class: 'page-title', tabindex: '-1' }, 'Security'),
-        h('p', { class: 'muted' }, 'Protect your account with a second step at sign-in.'),
-      ),
-    ),
-    section.node,
-  );
-  return { node, dispose: section.dispose };
 }
