@@ -517,22 +517,15 @@ async fn magic_link_verify(
         return fail(ErrorCode::InvalidToken);
     };
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
-    let started = state
-        .sessions()
-        .start(
-            &user,
-            Proof::First(FirstFactor::MagicLink),
-            Grant::Cookie { remember },
-            ip,
-            &headers,
-        )
-        .await?;
-    let challenged = matches!(started, Started::SecondFactorRequired { .. });
-    if !challenged {
-        state.metrics().sign_in(true);
-        tracing::info!(event = "sign_in", user_id = %user.id, method = "magic_link", ip = ?ip.0, "user signed in");
-    }
-    let (h, body) = state.sessions().answer(&user, started)?;
+    let (h, body, challenged) = start_session(
+        &state,
+        &user,
+        FirstFactor::MagicLink,
+        remember,
+        ip,
+        &headers,
+    )
+    .await?;
     match (&callbacks.success, challenged) {
         (_, true) if callbacks.success.is_some() => {
             Ok(redirect(StatusCode::SEE_OTHER, TWO_FACTOR_PAGE, h))
@@ -641,22 +634,50 @@ async fn sign_in_email_otp(
     let Some(user) = proven_user(&state, &user.id, &row.email).await? else {
         return Err(ErrorCode::InvalidOtp.into());
     };
+    let (h, body, _) = start_session(
+        &state,
+        &user,
+        FirstFactor::EmailCode,
+        remember,
+        ip,
+        &headers,
+    )
+    .await?;
+    Ok((h, Json(body)).into_response())
+}
+
+/// Starts the session of a user who proved their address (or, with two-factor, the
+/// challenge): the answer's headers and body, and whether it is the challenge.
+async fn start_session(
+    state: &AuthState,
+    user: &User,
+    factor: FirstFactor,
+    remember: bool,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<(HeaderMap, serde_json::Value, bool)> {
     let started = state
         .sessions()
         .start(
-            &user,
-            Proof::First(FirstFactor::EmailCode),
+            user,
+            Proof::First(factor),
             Grant::Cookie { remember },
             ip,
-            &headers,
+            headers,
         )
         .await?;
-    if !matches!(started, Started::SecondFactorRequired { .. }) {
+    let challenged = matches!(started, Started::SecondFactorRequired { .. });
+    if !challenged {
+        let method = if factor == FirstFactor::MagicLink {
+            "magic_link"
+        } else {
+            "email_code"
+        };
         state.metrics().sign_in(true);
-        tracing::info!(event = "sign_in", user_id = %user.id, method = "email_code", ip = ?ip.0, "user signed in");
+        tracing::info!(event = "sign_in", user_id = %user.id, method, ip = ?ip.0, "user signed in");
     }
-    let (h, body) = state.sessions().answer(&user, started)?;
-    Ok((h, Json(body)).into_response())
+    let (h, body) = state.sessions().answer(user, started)?;
+    Ok((h, body, challenged))
 }
 
 async fn verify_email_otp(
