@@ -139,6 +139,10 @@ pub(crate) struct ServeArgs {
     /// Extra origins (comma-separated) allowed to call with credentials, e.g. your frontend.
     #[arg(long, env = "TESSERA_TRUSTED_ORIGINS", value_delimiter = ',')]
     pub(crate) trusted_origins: Vec<String>,
+    /// WebAuthn relying-party id passkeys are bound to, e.g. example.com (default: the base
+    /// URL's host). Changing it orphans every registered passkey.
+    #[arg(long, env = "TESSERA_RP_ID")]
+    pub(crate) rp_id: Option<String>,
     /// Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", value_delimiter = ',')]
     pub(crate) trusted_proxies: Vec<String>,
@@ -309,6 +313,7 @@ impl ServeArgs {
                     .filter(|o| !o.is_empty())
                     .map(str::to_owned)
                     .collect(),
+                rp_id: self.rp_id.filter(|r| !r.trim().is_empty()),
                 trusted_proxies: self
                     .trusted_proxies
                     .iter()

@@ -12,8 +12,8 @@ use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AuthState;
 use crate::{
-    accounts, auth, email_sign_in, http, openapi, probes, sessions, social, tasks, tokens,
-    two_factor, ui,
+    accounts, auth, email_sign_in, http, openapi, passkeys, probes, sessions, social, tasks,
+    tokens, two_factor, ui,
 };
 
 /// What one process serves: the auth server, the tasks API, or both (see [`crate::Role`]).
@@ -109,6 +109,7 @@ fn auth_routes() -> openapi::Routes<AuthState> {
         .merge(sessions::routes())
         .merge(social::routes())
         .merge(two_factor::routes())
+        .merge(passkeys::routes())
 }
 
 /// The auth routes a process mounts: [`auth_routes`] and the ways in by mail it has on.

@@ -6,8 +6,8 @@
 //!
 //! The modules stand on floors and import only downward (`tests/api/layout.rs` keeps it
 //! so; ARCHITECTURE.md describes each), top first:
-//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `sessions` `social` `tokens`
-//! `two_factor` `email_sign_in` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
+//! `startup` `accounts` | `app` `upkeep` and the handlers `auth` `passkeys` `sessions` `social`
+//! `tokens` `two_factor` `email_sign_in` | `state` | `session` | `keys` `mail` `providers` | `probes` `settings` `tasks` |
 //! `openapi` `password` `ui` | `http` | `metrics` `revocation` `serve`.
 
 mod accounts;
@@ -19,6 +19,7 @@ pub mod keys;
 pub mod mail;
 mod metrics;
 mod openapi;
+mod passkeys;
 mod password;
 mod probes;
 mod providers;
@@ -39,6 +40,7 @@ mod upkeep;
 pub use crate::app::{Services, build_app, documented_operations};
 pub use crate::metrics::Metrics;
 pub use crate::openapi::{Operation, Verb};
+pub use crate::passkeys::importable_public_key;
 pub use crate::password::HashStats;
 pub use crate::session::second_factor::FactorKeys;
 pub use crate::settings::{ApiKeys, JwtAlg, Role, Settings, SettingsError};

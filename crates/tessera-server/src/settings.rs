@@ -327,8 +327,12 @@ pub struct Http {
     pub bind: SocketAddr,
     /// Public base URL; its origin is the default issuer, audience and trusted origin.
     pub base_url: String,
-    /// Origins allowed to make credentialed cross-origin calls and cookie POSTs.
+    /// Origins allowed to make credentialed cross-origin calls and cookie POSTs (and the
+    /// only origins a passkey ceremony is accepted from).
     pub trusted_origins: Vec<String>,
+    /// The WebAuthn relying-party id passkeys are bound to (a domain such as `example.com`,
+    /// or `localhost`); `None`: the base URL's host. Changing it orphans every passkey.
+    pub rp_id: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
     /// Whole-request timeout.
@@ -629,6 +633,7 @@ impl Default for Http {
             bind: defaults::BIND,
             base_url: format!("http://{}", defaults::BIND),
             trusted_origins: Vec::new(),
+            rp_id: None,
             trusted_proxies: Vec::new(),
             request_timeout: defaults::REQUEST_TIMEOUT,
             header_timeout: defaults::HEADER_TIMEOUT,
@@ -777,6 +782,9 @@ impl Settings {
                 return Err(SettingsError::BadOrigin(o.clone()));
             }
         }
+        if let Some(rp_id) = &self.http.rp_id {
+            check_rp_id(rp_id, &self.base_host())?;
+        }
         if self.sessions.refresh_grace > Duration::from_secs(10) {
             return Err(SettingsError::BadDuration(
                 "the refresh grace window must be at most 10s".into(),
@@ -815,6 +823,25 @@ impl Settings {
     /// The base URL's origin (`scheme://host[:port]`).
     pub fn base_origin(&self) -> String {
         origin_of(&self.http.base_url).unwrap_or_else(|| self.http.base_url.clone())
+    }
+
+    /// The base URL's host (lower case, no port, no brackets).
+    fn base_host(&self) -> String {
+        let origin = self.base_origin();
+        let authority = origin.split_once("://").map_or(origin.as_str(), |(_, a)| a);
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        host.to_ascii_lowercase()
+    }
+
+    /// The WebAuthn relying-party id: `--rp-id`, else the base URL's host.
+    pub fn rp_id(&self) -> String {
+        self.http
+            .rp_id
+            .as_deref()
+            .map_or_else(|| self.base_host(), str::to_ascii_lowercase)
     }
 
     /// The revocation feed a stand-alone tasks API polls, if any.
@@ -866,9 +893,65 @@ impl Settings {
     }
 }
 
+/// A relying-party id must be a domain (never an IP address: browsers refuse those) that
+/// the base URL's host is, or is a subdomain of, so the web UI can use it.
+fn check_rp_id(rp_id: &str, base_host: &str) -> Result<(), SettingsError> {
+    let id = rp_id.to_ascii_lowercase();
+    let bad = |why: &str| {
+        Err(SettingsError::BadSetting(format!(
+            "--rp-id {rp_id:?} {why}"
+        )))
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if id.len() > 253 || !id.split('.').all(label_ok) {
+        return bad("must be a domain name such as example.com or localhost");
+    }
+    if id.parse::<std::net::IpAddr>().is_ok() || id.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return bad("must be a domain name, not an IP address");
+    }
+    if base_host != id && !base_host.ends_with(&format!(".{id}")) {
+        return bad(&format!(
+            "must be the base URL's host ({base_host}) or a parent domain of it"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rp_id_is_a_parent_domain_of_the_base_url_and_never_an_ip() {
+        let mut s = Settings::new_dev(vec![7; 32]);
+        s.http.base_url = "https://app.example.com".into();
+        assert_eq!(s.rp_id(), "app.example.com");
+        for ok in ["example.com", "app.example.com", "EXAMPLE.com"] {
+            s.http.rp_id = Some(ok.into());
+            assert!(s.validate().is_ok(), "{ok}");
+        }
+        for bad in [
+            "other.com",
+            "ample.com",
+            "127.0.0.1",
+            "",
+            "a..b",
+            "https://example.com",
+        ] {
+            s.http.rp_id = Some(bad.into());
+            assert!(s.validate().is_err(), "{bad}");
+        }
+        s.http.base_url = "http://localhost:3000".into();
+        s.http.rp_id = None;
+        assert_eq!(s.rp_id(), "localhost");
+    }
 
     #[test]
     fn origins_are_normalised() {

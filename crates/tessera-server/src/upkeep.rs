@@ -76,6 +76,13 @@ pub(crate) fn start(state: AuthState, tasks: Option<TasksState>) -> Upkeep {
         if let Err(e) = state.store().purge_two_factor(state.clock().now_ms()).await {
             tracing::warn!(error = %e, "two-factor cleanup failed");
         }
+        if let Err(e) = state
+            .store()
+            .purge_passkey_challenges(state.clock().now_ms())
+            .await
+        {
+            tracing::warn!(error = %e, "passkey ceremony cleanup failed");
+        }
         // Idempotent deletes: several instances running them at once is harmless.
         let before = state.clock().now_ms() - KEEP_MAIL_MS;
         if let Err(e) = state.store().purge_email_tokens(before).await {

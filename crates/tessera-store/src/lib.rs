@@ -47,7 +47,7 @@ pub use import::{
 pub use models::*;
 pub use port::{
     Change, ChangeFeed, ChangeListener, Database, EmailTokenStore, IdentityStore, ImportStore,
-    KeyStore, LimitStore, OutboxStore, RefreshStore, SessionStore, Store, TaskStore,
+    KeyStore, LimitStore, OutboxStore, PasskeyStore, RefreshStore, SessionStore, Store, TaskStore,
     TwoFactorStore, UserStore,
 };
 

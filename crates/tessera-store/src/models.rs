@@ -614,3 +614,72 @@ pub enum UnlinkOutcome {
     /// It is the user's last way to sign in: nothing was removed.
     LastAccount,
 }
+
+/// A passkey (WebAuthn credential) as stored: Better Auth's `passkey` row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PasskeyRow {
+    /// Row id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// The user's label.
+    pub name: Option<String>,
+    /// The credential id, base64url without padding.
+    pub credential_id: String,
+    /// The COSE public key, standard base64 with padding.
+    pub public_key: String,
+    /// The signature counter at the last accepted use.
+    pub counter: i64,
+    /// `singleDevice` or `multiDevice`.
+    pub device_type: String,
+    /// Whether the credential is backed up (synced).
+    pub backed_up: bool,
+    /// Comma-joined transports.
+    pub transports: Option<String>,
+    /// The authenticator model's AAGUID.
+    pub aaguid: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms of the last sign-in with it.
+    pub last_used_at: Option<i64>,
+}
+
+/// What `import_passkeys` did with one passkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyImport {
+    /// Inserted.
+    Created,
+    /// The same passkey (id, credential id and user) is already there.
+    Present,
+    /// No user with its `user_id` in Tessera (not imported, or skipped): left out.
+    NoSuchUser,
+    /// Another passkey already has this id or credential id: left out.
+    Conflict,
+}
+
+/// A WebAuthn ceremony in flight, as stored (by the digest of its cookie's value).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PasskeyChallengeRow {
+    /// SHA-256 hex of the cookie's value.
+    pub token_digest: String,
+    /// `register` or `authenticate`.
+    pub kind: String,
+    /// The registering user (`None` for a sign-in).
+    pub user_id: Option<String>,
+    /// The relying party's ceremony state, JSON (holds the challenge).
+    pub state: String,
+    /// Unix ms.
+    pub expires_at: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for PasskeyChallengeRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeyChallengeRow")
+            .field("kind", &self.kind)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -12,8 +12,9 @@ use crate::{
     AccountRow, ChallengeAttempt, CodeAttempt, Consumed, EmailTokenPurpose, EmailTokenRow,
     ImportUser, ImportedUser, MailResult, MailRow, NewChallenge, NewEmailCode, NewEmailToken,
     NewIdentity, NewMail, NewRefreshToken, NewSession, NewTrustedDevice, NewUser, OAuthStateRow,
-    OutboxCounts, RefreshOutcome, RefreshPolicy, ResetOutcome, Result, Session, SessionId,
-    SigningKeyRow, TaskChange, TaskId, TaskRow, TwoFactorRow, UnlinkOutcome, User, UserId,
+    OutboxCounts, PasskeyChallengeRow, PasskeyImport, PasskeyRow, RefreshOutcome, RefreshPolicy,
+    ResetOutcome, Result, Session, SessionId, SigningKeyRow, TaskChange, TaskId, TaskRow,
+    TwoFactorRow, UnlinkOutcome, User, UserId,
 };
 
 /// The connection pool behind every aggregate.
@@ -511,6 +512,69 @@ pub trait ChangeFeed: Send + Sync + std::fmt::Debug + 'static {
     async fn listen(&self) -> Result<Option<Box<dyn ChangeListener>>>;
 }
 
+/// Passkeys (WebAuthn credentials) and the ceremonies in flight. A ceremony's state is
+/// stored under the digest of its cookie's value, so any instance can finish what another
+/// began; taking it is one `DELETE … RETURNING`, so it finishes at most once.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a ceremony's state, and removes expired ones.
+    async fn create_passkey_challenge(&self, challenge: &PasskeyChallengeRow) -> Result<()>;
+
+    /// Removes and returns the ceremony with this digest and kind, if it has not expired at
+    /// `now_ms`: exactly one caller gets it. An expired one is removed and not returned.
+    async fn take_passkey_challenge(
+        &self,
+        token_digest: &str,
+        kind: &str,
+        now_ms: i64,
+    ) -> Result<Option<PasskeyChallengeRow>>;
+
+    /// Stores a new passkey; [`StoreError::Conflict`]`("passkeys_credential_id_key")` when
+    /// its credential id is registered already (to anyone).
+    async fn create_passkey(&self, passkey: &PasskeyRow) -> Result<()>;
+
+    /// The user's passkeys, oldest first.
+    async fn passkeys_of(&self, user_id: UserId<'_>) -> Result<Vec<PasskeyRow>>;
+
+    /// The passkey with this credential id (base64url).
+    async fn passkey_by_credential_id(&self, credential_id: &str) -> Result<Option<PasskeyRow>>;
+
+    /// Renames the user's passkey `id`; `None` when the user has no such passkey.
+    async fn rename_passkey(
+        &self,
+        user_id: UserId<'_>,
+        id: &str,
+        name: &str,
+    ) -> Result<Option<PasskeyRow>>;
+
+    /// Deletes the user's passkey `id`; false when the user has no such passkey.
+    async fn delete_passkey(&self, user_id: UserId<'_>, id: &str) -> Result<bool>;
+
+    /// Records a sign-in with passkey `id`: the counter moves from `seen_counter` (what the
+    /// verification compared against) to `counter`, a compare-and-set, so two sign-ins that
+    /// present the same counter cannot both succeed. False when the row moved meanwhile.
+    async fn record_passkey_use(
+        &self,
+        id: &str,
+        seen_counter: i64,
+        counter: i64,
+        backed_up: bool,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// Deletes ceremonies that expired before `before_ms`.
+    async fn purge_passkey_challenges(&self, before_ms: i64) -> Result<u64>;
+
+    /// Imports passkeys from another system (`tessera import better-auth`) in one write
+    /// transaction: nothing Tessera holds is overwritten, re-running adds nothing. One
+    /// outcome per row, in order; with `dry_run` the transaction is rolled back.
+    async fn import_passkeys(
+        &self,
+        passkeys: &[PasskeyRow],
+        dry_run: bool,
+    ) -> Result<Vec<PasskeyImport>>;
+}
+
 /// Everything Tessera persists: the union of the aggregate traits. Implemented for every
 /// type that implements them all.
 pub trait Store:
@@ -526,6 +590,7 @@ pub trait Store:
     + OutboxStore
     + IdentityStore
     + LimitStore
+    + PasskeyStore
     + ChangeFeed
 {
 }
@@ -543,6 +608,7 @@ impl<T> Store for T where
         + OutboxStore
         + IdentityStore
         + LimitStore
+        + PasskeyStore
         + ChangeFeed
 {
 }

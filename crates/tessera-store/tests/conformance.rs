@@ -6,6 +6,7 @@
 
 mod email_cases;
 mod import_cases;
+mod passkey_cases;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -874,6 +875,35 @@ macro_rules! conformance {
                     return;
                 };
                 super::email_cases::outbox_claims_are_exclusive(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn ceremonies_are_taken_once_by_kind_while_live() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::passkey_cases::ceremonies_are_taken_once_by_kind_while_live(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_takes_of_a_ceremony_succeed_once() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::passkey_cases::concurrent_takes_of_a_ceremony_succeed_once(f.store.clone())
+                    .await;
+            }
+            #[tokio::test]
+            async fn passkeys_belong_to_one_user() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::passkey_cases::passkeys_belong_to_one_user(&*f.store).await;
+            }
+            #[tokio::test]
+            async fn imported_passkeys_never_overwrite() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::passkey_cases::imported_passkeys_never_overwrite(&*f.store).await;
             }
         }
     };

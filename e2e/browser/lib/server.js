@@ -54,9 +54,10 @@ async function waitHealthy(baseUrl, child, logs) {
 
 /**
  * Starts the server. `extraArgs` are appended to `tessera serve` (e.g.
- * ['--access-token-ttl', '10s']). Resolves to { baseUrl, logs, stop }.
+ * ['--access-token-ttl', '10s']). `host` names the base URL's host (passkeys need a domain:
+ * 'localhost'; the server listens on 127.0.0.1 either way). Resolves to { baseUrl, logs, stop }.
  */
-export async function startTessera({ extraArgs = [] } = {}) {
+export async function startTessera({ extraArgs = [], host = '127.0.0.1' } = {}) {
   if (!existsSync(TESSERA_BIN)) {
     throw new Error(
       `no tessera binary at ${TESSERA_BIN}: build it with \`cargo build -p tessera-cli\` or set TESSERA_BIN`,
@@ -67,7 +68,7 @@ export async function startTessera({ extraArgs = [] } = {}) {
   let lastError;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const baseUrl = `http://${host}:${port}`;
     const logs = [];
     const child = spawn(
       TESSERA_BIN,
@@ -92,7 +93,7 @@ export async function startTessera({ extraArgs = [] } = {}) {
     child.stderr.on('data', (d) => logs.push(d.toString()));
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      await waitHealthy(baseUrl, child, logs);
+      await waitHealthy(`http://127.0.0.1:${port}`, child, logs);
     } catch (e) {
       lastError = e;
       child.kill('SIGKILL');

@@ -30,9 +30,10 @@ export async function startBetterAuth({ timeoutMs = 20000, script = 'ba-server.m
         timer = setTimeout(() => reject(new Error(`better-auth server not up in ${timeoutMs} ms:\n${logs.join('')}`)), timeoutMs);
       }),
     ]);
-    const { baseURL } = JSON.parse(first);
+    const { baseURL, port } = JSON.parse(first);
     return {
       baseURL,
+      port,
       logs,
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) {

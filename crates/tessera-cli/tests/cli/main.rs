@@ -15,6 +15,7 @@ mod config;
 mod durability;
 mod failure;
 mod import;
+mod import_passkeys;
 mod instances;
 mod mail;
 mod services;

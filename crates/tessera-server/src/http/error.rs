@@ -74,6 +74,16 @@ pub enum ErrorCode {
     InvalidCode,
     /// `INVALID_BACKUP_CODE` (unauthorized).
     InvalidBackupCode,
+    /// `CHALLENGE_NOT_FOUND` (bad request): no live passkey ceremony of this kind.
+    ChallengeNotFound,
+    /// `FAILED_TO_VERIFY_REGISTRATION` (bad request).
+    FailedToVerifyRegistration,
+    /// `YOU_ARE_NOT_ALLOWED_TO_REGISTER_THIS_PASSKEY` (unauthorized).
+    NotAllowedToRegisterPasskey,
+    /// `PASSKEY_NOT_FOUND` (unauthorized).
+    PasskeyNotFound,
+    /// `AUTHENTICATION_FAILED` (unauthorized).
+    AuthenticationFailed,
     /// `INVALID_TWO_FACTOR_COOKIE` (unauthorized).
     InvalidTwoFactorCookie,
     /// `INVALID_EMAIL_OR_PASSWORD` (unauthorized).
@@ -261,6 +271,31 @@ impl ErrorCode {
                 "INVALID_BACKUP_CODE",
                 StatusCode::UNAUTHORIZED,
                 "Invalid backup code",
+            ),
+            Self::ChallengeNotFound => (
+                "CHALLENGE_NOT_FOUND",
+                StatusCode::BAD_REQUEST,
+                "Challenge not found",
+            ),
+            Self::FailedToVerifyRegistration => (
+                "FAILED_TO_VERIFY_REGISTRATION",
+                StatusCode::BAD_REQUEST,
+                "Failed to verify registration",
+            ),
+            Self::NotAllowedToRegisterPasskey => (
+                "YOU_ARE_NOT_ALLOWED_TO_REGISTER_THIS_PASSKEY",
+                StatusCode::UNAUTHORIZED,
+                "You are not allowed to register this passkey",
+            ),
+            Self::PasskeyNotFound => (
+                "PASSKEY_NOT_FOUND",
+                StatusCode::UNAUTHORIZED,
+                "Passkey not found",
+            ),
+            Self::AuthenticationFailed => (
+                "AUTHENTICATION_FAILED",
+                StatusCode::UNAUTHORIZED,
+                "Authentication failed",
             ),
             Self::InvalidTwoFactorCookie => (
                 "INVALID_TWO_FACTOR_COOKIE",

@@ -432,7 +432,117 @@ pub(crate) fn components() -> Value {
     if let (Value::Object(all), Value::Object(more)) = (&mut all, reset_code_schemas()) {
         all.extend(more);
     }
+    if let (Value::Object(all), Value::Object(more)) = (&mut all, passkeys(&auth_response)) {
+        all.extend(more);
+    }
     all
+}
+
+/// The schemas of the passkey routes (Better Auth's `passkey` plugin).
+fn passkeys(auth_response: &Value) -> Value {
+    let b64url = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]*$" });
+    let descriptor = json!({
+        "type": "object",
+        "required": ["type", "id"],
+        "properties": {
+            "type": { "const": "public-key" },
+            "id": b64url,
+            "transports": { "type": "array", "items": { "type": "string" } },
+        },
+    });
+    json!({
+        "PasskeyCreationOptions": {
+            "type": "object",
+            "description": "PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), as \
+                SimpleWebAuthn's startRegistration takes it",
+            "required": ["rp", "user", "challenge", "pubKeyCredParams"],
+            "properties": {
+                "rp": { "type": "object", "required": ["id", "name"],
+                    "properties": { "id": { "type": "string" }, "name": { "type": "string" } } },
+                "user": { "type": "object", "required": ["id", "name", "displayName"],
+                    "properties": { "id": b64url, "name": { "type": "string" },
+                        "displayName": { "type": "string" } } },
+                "challenge": b64url,
+                "pubKeyCredParams": { "type": "array", "items": { "type": "object",
+                    "properties": { "type": { "const": "public-key" }, "alg": { "type": "integer" } } } },
+                "timeout": { "type": "integer" },
+                "excludeCredentials": { "type": "array", "items": descriptor },
+                "authenticatorSelection": { "type": "object" },
+                "attestation": { "type": "string" },
+            },
+        },
+        "PasskeyRequestOptions": {
+            "type": "object",
+            "description": "PublicKeyCredentialRequestOptionsJSON, as SimpleWebAuthn's \
+                startAuthentication takes it (discoverable: no allowCredentials)",
+            "required": ["challenge", "rpId"],
+            "properties": {
+                "challenge": b64url,
+                "rpId": { "type": "string" },
+                "timeout": { "type": "integer" },
+                "userVerification": { "type": "string" },
+            },
+        },
+        "PasskeyVerifyRegistrationRequest": {
+            "type": "object",
+            "required": ["response"],
+            "properties": {
+                "response": { "type": "object", "description": "RegistrationResponseJSON \
+                    (id, rawId, type, response.{clientDataJSON, attestationObject, transports})" },
+                "name": { "type": ["string", "null"], "minLength": 1, "maxLength": 100 },
+                "createSession": { "type": ["boolean", "null"],
+                    "description": "Accepted and ignored: registration needs a session here" },
+            },
+        },
+        "PasskeyVerifyAuthenticationRequest": {
+            "type": "object",
+            "required": ["response"],
+            "properties": {
+                "response": { "type": "object", "description": "AuthenticationResponseJSON \
+                    (id, rawId, type, response.{clientDataJSON, authenticatorData, signature, userHandle})" },
+            },
+        },
+        "PasskeySignInResponse": {
+            "oneOf": [auth_response, r("TwoFactorRedirect")],
+        },
+        "Passkey": {
+            "type": "object",
+            "required": ["id", "userId", "credentialID", "publicKey", "counter", "deviceType",
+                "backedUp", "transports", "createdAt"],
+            "properties": {
+                "id": { "type": "string" },
+                "name": { "type": ["string", "null"] },
+                "userId": { "type": "string" },
+                "credentialID": b64url,
+                "publicKey": { "type": "string", "description": "COSE key, standard base64" },
+                "counter": { "type": "integer", "minimum": 0 },
+                "deviceType": { "enum": ["singleDevice", "multiDevice"] },
+                "backedUp": { "type": "boolean" },
+                "transports": { "type": "string", "description": "Comma-separated" },
+                "createdAt": { "type": "string", "format": "date-time" },
+                "aaguid": { "type": ["string", "null"] },
+            },
+        },
+        "PasskeyList": { "type": "array", "items": r("Passkey") },
+        "PasskeyUpdateRequest": {
+            "type": "object",
+            "required": ["id", "name"],
+            "properties": {
+                "id": { "type": "string" },
+                "name": { "type": "string", "minLength": 1, "maxLength": 100 },
+            },
+        },
+        "PasskeyUpdateResponse": {
+            "type": "object",
+            "required": ["passkey"],
+            "properties": { "passkey": r("Passkey") },
+        },
+        "PasskeyDeleteRequest": {
+            "type": "object",
+            "required": ["id"],
+            "properties": { "id": { "type": "string" } },
+        },
+    })
 }
 
 /// The schemas of the password reset by emailed code.

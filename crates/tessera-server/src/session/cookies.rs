@@ -14,6 +14,8 @@ const STATE: &str = "better-auth.state";
 const TWO_FACTOR: &str = "better-auth.two_factor";
 /// A browser the user trusts for a while (Better Auth's name).
 const TRUST_DEVICE: &str = "better-auth.trust_device";
+/// A passkey ceremony in flight (Better Auth's passkey plugin's name).
+const PASSKEY: &str = "better-auth.better-auth-passkey";
 
 /// Cookie names and attributes for this deployment.
 #[derive(Debug, Clone, Copy)]
@@ -156,6 +158,16 @@ impl CookieJar {
     /// The verified trusted-device value from the request's cookies, if any.
     pub fn read_trust_device(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
         self.read_signed(signer, TRUST_DEVICE, headers)
+    }
+
+    /// `Set-Cookie` for a passkey ceremony in flight (`None`: expire it).
+    pub fn passkey(&self, signer: &CookieSigner, value: Option<&str>, max_age: u64) -> HeaderValue {
+        self.signed(signer, PASSKEY, value, max_age)
+    }
+
+    /// The verified passkey-ceremony value from the request's cookies, if any.
+    pub fn read_passkey(&self, signer: &CookieSigner, headers: &HeaderMap) -> Option<String> {
+        self.read_signed(signer, PASSKEY, headers)
     }
 
     /// The verified session token from the request's cookies, if any.

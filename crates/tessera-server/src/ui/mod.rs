@@ -123,6 +123,9 @@ const ASSETS: &[Asset] = &[
     asset!("js/views/verify.js", JS),
     asset!("js/views/two_factor.js", JS),
     asset!("js/views/email_sign_in.js", JS),
+    asset!("js/passkeys.js", JS),
+    asset!("js/views/passkeys.js", JS),
+    asset!("js/views/account/passkeys.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/index.html"));

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The rows the map must cover: group letter and row count.
-const GROUPS: [(char, u32); 9] = [
+const GROUPS: [(char, u32); 10] = [
     ('D', 18),
     ('E', 16),
     ('F', 11),
@@ -18,6 +18,7 @@ const GROUPS: [(char, u32); 9] = [
     ('M', 15),
     ('T', 12),
     ('L', 14),
+    ('W', 12),
 ];
 
 fn repo_root() -> PathBuf {

@@ -27,6 +27,7 @@ mod layout;
 mod observability;
 mod openapi;
 mod origin;
+mod passkeys;
 mod passwords;
 mod persistence;
 mod providers;

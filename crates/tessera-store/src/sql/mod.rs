@@ -13,6 +13,7 @@ pub(crate) mod identities;
 pub(crate) mod import;
 pub(crate) mod keys;
 pub(crate) mod limits;
+pub(crate) mod passkeys;
 pub(crate) mod refresh;
 pub(crate) mod sessions;
 pub(crate) mod tasks;
@@ -59,6 +60,7 @@ macro_rules! impl_store {
         $crate::sql::email::impl_email_store!($store, $skip_locked);
         $crate::sql::identities::impl_identity_store!($store, $lock);
         $crate::sql::limits::impl_limit_store!($store, $max);
+        $crate::sql::passkeys::impl_passkey_store!($store);
     };
 }
 pub(crate) use impl_store;

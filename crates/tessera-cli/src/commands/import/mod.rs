@@ -23,12 +23,17 @@
 //!   as `serve` has it) and the unused backup codes stored as keyed digests. Authenticator
 //!   apps and the remaining backup codes keep working. A source with such rows and no Better
 //!   Auth secret, or a secret that does not decrypt them, is refused.
-//! * One write transaction: an error leaves Tessera unchanged. Re-running adds only what is
+//! * Passkeys (`@better-auth/passkey`'s `passkey` table, when there is one) keep working
+//!   with the same relying-party id (`passkeys.rs`); they are imported after the users, in
+//!   a second transaction.
+//! * Users and what they hold besides passkeys in one write transaction: an error leaves
+//!   Tessera unchanged. Re-running adds only what is
 //!   new; the conflict rules are in `tessera_store`'s import module.
 //!
 //! Nothing secret is printed: no hashes, no tokens, no URL credentials.
 
 mod ba_crypto;
+mod passkeys;
 mod source;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -159,6 +164,9 @@ async fn better_auth(a: BetterAuthArgs) -> anyhow::Result<()> {
         .context("the import failed; the Tessera database is unchanged")?;
     let report = Report::new(&plan, &outcomes);
     print!("{}", report.render(&source.describe(), a.dry_run));
+    // In a dry run the users were rolled back, so their passkeys count as users' not there.
+    let passkeys = passkeys::import(&source, &*store, now, a.dry_run).await?;
+    print!("{}", passkeys.render());
     Ok(())
 }
 

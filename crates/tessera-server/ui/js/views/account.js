@@ -10,11 +10,12 @@
 import { h } from '../dom.js';
 import { emailSection } from './account/email.js';
 import { linkedSection } from './account/linked.js';
+import { passkeysSection } from './account/passkeys.js';
 import { passwordSection } from './account/password.js';
 import { profileSection } from './account/profile.js';
 import { twoFactorSection } from './two_factor.js';
 
-const SECTIONS = [profileSection, emailSection, passwordSection, linkedSection, twoFactorSection];
+const SECTIONS = [profileSection, emailSection, passwordSection, linkedSection, twoFactorSection, passkeysSection];
 
 export function accountView(app) {
   const sections = SECTIONS.map((make) => make(app));

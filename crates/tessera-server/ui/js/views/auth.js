@@ -6,6 +6,7 @@ import { explain, VALID_EMAIL } from '../errors.js';
 import { busyButton, field, formAlert, notice } from '../form.js';
 import { icon } from '../icons.js';
 import { emailSignInWays } from './email_sign_in.js';
+import { passkeySignIn } from './passkeys.js';
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -21,7 +22,8 @@ export function authView(app, mode) {
     id: 'email',
     label: 'Email',
     type: 'email',
-    autocomplete: signingUp ? 'email' : 'username',
+    // `webauthn`: the browser may offer passkeys here (conditional UI, views/passkeys.js)
+    autocomplete: signingUp ? 'email' : 'username webauthn',
     autocapitalize: 'none',
     spellcheck: 'false',
     required: true,
@@ -213,6 +215,7 @@ export function authView(app, mode) {
     history.replaceState(null, '', location.pathname);
   }
 
+  const passkey = signingUp ? null : passkeySignIn(app, alert);
   const pending = app.takeNotice();
   const node = h(
     'section',
@@ -232,6 +235,7 @@ export function authView(app, mode) {
       ),
       pending && notice(pending),
       form,
+      passkey?.node,
       providers,
     ),
     h(
@@ -242,7 +246,13 @@ export function authView(app, mode) {
         : ['New to Tessera? ', h('a', { href: '/sign-up', 'data-link': true }, 'Create an account')],
     ),
   );
-  return { node, dispose: alert.dispose };
+  return {
+    node,
+    dispose() {
+      alert.dispose();
+      passkey?.dispose();
+    },
+  };
 }
 
 /** What a provider sign-in that came back with `?error=<code>` means for the person. */
