@@ -379,6 +379,8 @@ pub struct NewEmailToken {
     pub email: String,
     /// For a change of address: the address asked for.
     pub new_email: Option<String>,
+    /// For a sign-up link: the name asked for.
+    pub name: Option<String>,
     /// Creation, unix ms.
     pub now_ms: i64,
     /// Expiry, unix ms.
@@ -436,6 +438,8 @@ pub struct EmailTokenRow {
     pub email: String,
     /// For a change of address: the address asked for.
     pub new_email: Option<String>,
+    /// For a sign-up link: the name asked for.
+    pub name: Option<String>,
     /// Expiry, unix ms.
     pub expires_at: i64,
 }

@@ -37,6 +37,11 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
     /// `Conflict("users_email_key")` and writes nothing.
     async fn create_user(&self, user: &NewUser, password_hash: &str) -> Result<User>;
 
+    /// Creates a user with a verified address and no way in yet but their mailbox: sign-up by
+    /// magic link or email code, which proved the address. A taken email gives
+    /// `Conflict("users_email_key")` and writes nothing.
+    async fn create_verified_user(&self, user: &NewUser) -> Result<User>;
+
     /// The user with this (normalised) email and their password hash, if any.
     async fn user_with_password_by_email(
         &self,

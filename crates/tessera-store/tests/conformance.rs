@@ -855,6 +855,16 @@ macro_rules! conformance {
                 };
                 super::email_cases::tokens_are_single_use_and_scoped(&*f.store).await;
             }
+            #[tokio::test]
+            async fn sign_up_links_keep_their_name_and_make_verified_users() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::email_cases::sign_up_links_keep_their_name_and_make_verified_users(
+                    &*f.store,
+                )
+                .await;
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn concurrent_consumption_succeeds_once() {
                 let Some(f) = super::$backend().await else {

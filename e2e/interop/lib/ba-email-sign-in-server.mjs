@@ -1,6 +1,6 @@
 // A real Better Auth 1.7 server with the passwordless plugins, for
-// test/email-sign-in.test.mjs: magicLink and emailOTP (both with disableSignUp, as Tessera
-// never signs up by mail), and twoFactor with its email code (otpOptions.sendOTP), all
+// test/email-sign-in.test.mjs: magicLink and emailOTP (sign-up by link and code on, as in
+// Tessera), and twoFactor with its email code (otpOptions.sendOTP), all
 // mailing through nodemailer to the SMTP server on BA_SMTP_PORT (plain SMTP on 127.0.0.1),
 // the way Tessera does with --smtp-url. Memory adapter; origin checks on, so callbackURLs
 // are checked against the trusted origins as in production.
@@ -41,11 +41,9 @@ const auth = betterAuth({
     jwt(),
     bearer(),
     magicLink({
-      disableSignUp: true,
       sendMagicLink: ({ email, url }) => send(email, 'Sign in', `Sign in: ${url}`),
     }),
     emailOTP({
-      disableSignUp: true,
       sendVerificationOTP: ({ email, otp, type }) => send(email, `Your ${type} code`, `Your code: ${otp}`),
     }),
     twoFactor({

@@ -165,6 +165,77 @@ async function script({ baseURL }, sink, { tessera }) {
   });
   rec['magic-link: a hostile callbackURL'] = record({ status: hostile.status, headers: hostile.headers, text: await hostile.text() }, baseURL);
 
+  // --- sign-up without a password, by link ----------------------------------------
+  const newcomer = uniqueEmail('newcomer');
+  const s1 = device(baseURL);
+  arrives = sink.next(newcomer, { linkTo: '/api/auth/magic-link/verify' });
+  const askedUp = await s1.client.signIn.magicLink({
+    email: newcomer,
+    name: 'New Comer',
+    callbackURL: '/done',
+    newUserCallbackURL: '/welcome',
+  });
+  assert.equal(askedUp.error, null, JSON.stringify(askedUp.error));
+  assert.equal(s1.last('/sign-in/magic-link').text, knownText, 'a sign-up answers like a sign-in');
+  const upLink = (await arrives).links.find((l) => new URL(l).pathname === '/api/auth/magic-link/verify');
+  rec['magic link: the sign-up link'] = {
+    ...linkShape(upLink, baseURL),
+    newUserCallbackURL: new URL(upLink).searchParams.get('newUserCallbackURL'),
+  };
+  let landed;
+  if (tessera) {
+    const page = await fetch(upLink, { redirect: 'manual' });
+    assert.equal(page.status, 200);
+    assert.ok((await page.text()).includes('Create account'), 'the page says an account will be made');
+    const u = new URL(upLink);
+    const pressed = await fetch(`${baseURL}/api/auth/magic-link/verify`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(baseURL).origin },
+      body: new URLSearchParams({
+        token: u.searchParams.get('token'),
+        callbackURL: u.searchParams.get('callbackURL'),
+        newUserCallbackURL: u.searchParams.get('newUserCallbackURL'),
+      }),
+    });
+    assert.equal(pressed.status, 303);
+    landed = pressed.headers.get('location');
+    s1.jar.store(pressed.headers.getSetCookie());
+  } else {
+    const followed = await fetch(upLink, { redirect: 'manual' });
+    assert.equal(followed.status, 302);
+    landed = followed.headers.get('location');
+    s1.jar.store(followed.headers.getSetCookie());
+  }
+  rec['magic-link: a sign-up lands on'] = new URL(landed, baseURL).pathname;
+  const upSession = (await s1.client.getSession()).data;
+  rec['sign-up by link: the new user'] = {
+    email: upSession?.user.email === newcomer,
+    name: upSession?.user.name,
+    emailVerified: upSession?.user.emailVerified,
+  };
+  assert.deepEqual(rec['sign-up by link: the new user'], { email: true, name: 'New Comer', emailVerified: true });
+  assert.equal(rec['magic-link: a sign-up lands on'], '/welcome');
+
+  // --- sign-up without a password, by code ----------------------------------------
+  const codecomer = uniqueEmail('codecomer');
+  const s2 = device(baseURL);
+  arrives = sink.next(codecomer, { match: (m) => /code/i.test(m.subject) });
+  await s2.client.emailOtp.sendVerificationOtp({ email: codecomer, type: 'sign-in' });
+  const upCode = codeIn(await arrives);
+  assert.ok(upCode, 'a sign-up code arrives');
+  const madeByCode = await s2.client.signIn.emailOtp({ email: codecomer, otp: upCode, name: 'Code Comer' });
+  assert.equal(madeByCode.error, null, JSON.stringify(madeByCode.error));
+  rec['sign-in/email-otp: sign-up'] = record(s2.last('/sign-in/email-otp'), baseURL);
+  rec['sign-up by code: the new user'] = {
+    name: madeByCode.data.user.name,
+    emailVerified: madeByCode.data.user.emailVerified,
+  };
+  const noPassword = await device(baseURL).client.signIn.email({ email: codecomer, password: PASSWORD });
+  rec['sign-up by code: no password'] = noPassword.error?.status;
+  assert.deepEqual(rec['sign-up by code: the new user'], { name: 'Code Comer', emailVerified: true });
+  assert.equal(rec['sign-up by code: no password'], 401);
+
   // --- email codes ----------------------------------------------------------------
   const b = device(baseURL);
   arrives = sink.next(email, { match: (m) => /code/i.test(m.subject) });

@@ -16,13 +16,14 @@ use tessera_core::account::AccountName;
 use tessera_core::{Email, Password, PasswordVerdict, TokenDigest};
 use tessera_store::{Consumed, EmailTokenPurpose as Purpose, ResetOutcome, StoreError, UserId};
 
-use crate::auth::{account_refused, parse_image};
+use crate::auth::parse_image;
 use crate::http::origin::{self, OriginChecked};
 use crate::http::rate_limit::{RateLimit, Rule, rules};
 use crate::http::{ApiError, ApiResult, ErrorCode, Fields, JsonBody};
 use crate::mail::sender::DEFAULT_RESET_PAGE;
 use crate::mail::{Kind, Payload};
 use crate::openapi::{Auth, Operation, Routes};
+use crate::password::account_refused;
 use crate::session::dto::UserDto;
 use crate::session::{CurrentSession, Lookup, MaybeSession};
 use crate::state::AuthState;

@@ -5,9 +5,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
-use tessera_core::account::{AccountError, AccountName, NameError, NewAccount};
+use tessera_core::account::{AccountName, NewAccount};
 use tessera_core::id::new_id;
-use tessera_core::text::{MAX_IMAGE_LEN, MAX_NAME_CHARS};
+use tessera_core::text::MAX_IMAGE_LEN;
 use tessera_core::{Email, EmailError, Password, PasswordVerdict};
 use tessera_store::{NewUser, StoreError, User, UserId};
 
@@ -17,6 +17,7 @@ use crate::http::origin::{self, OriginChecked};
 use crate::http::rate_limit::{RateLimit, Rule, client_key, rules};
 use crate::http::{ApiError, ApiResult, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
+use crate::password::account_refused;
 use crate::session::dto::{SessionDto, UserDto};
 use crate::session::{FirstFactor, Grant, Lookup, MaybeSession, Proof, Started};
 use crate::settings::SignUpResponse;
@@ -163,27 +164,6 @@ fn check_callback_url(state: &AuthState, fields: &Fields) -> ApiResult<()> {
 
 fn parse_name(fields: &Fields) -> ApiResult<AccountName> {
     AccountName::parse(fields.string("name")?).map_err(|e| account_refused(e.into()))
-}
-
-/// Sign-up's answer to a broken account rule (the rules: `tessera_core::account`).
-pub(crate) fn account_refused(e: AccountError) -> ApiError {
-    match e {
-        AccountError::Name(NameError::TooLong) => ApiError::validation(format!(
-            "[body.name] Too big: expected string to have <={MAX_NAME_CHARS} characters"
-        )),
-        AccountError::Name(NameError::Control) => {
-            ApiError::validation("[body.name] Invalid input: control characters are not allowed")
-        }
-        // Better Auth accepts an empty name; one made only of invisible or bidirectional-
-        // control characters would show as nothing (or flip the text around it) on the
-        // sessions page.
-        AccountError::Name(NameError::Invisible) => ApiError::validation(
-            "[body.name] Invalid input: the name must contain a visible character",
-        ),
-        AccountError::Email(_) => ApiError::validation("[body.email] Invalid email address"),
-        AccountError::Password(e) => e.into(),
-        AccountError::CommonPassword => crate::password::common_refusal(),
-    }
 }
 
 pub(crate) fn parse_image(fields: &Fields) -> ApiResult<Option<String>> {

@@ -11,8 +11,10 @@
 //!
 //! Following a link is two steps: the `GET` only shows a page with a button ([`page`]) —
 //! mail scanners fetch links, and a `GET` uses nothing up — and the button's `POST` uses
-//! the token and signs in. Neither way signs anyone up: an unknown address gets the same
-//! answer and no mail (Better Auth's `disableSignUp: true`). Both ways end in
+//! the token and signs in. Both ways also sign up: an address without an account gets a
+//! link or code too (made under [`crate::mail::sign_up_key`]), and using it creates the
+//! account with the address verified and no password ([`sign_up_user`]); the link keeps
+//! the `name` it was asked with and lands on `newUserCallbackURL`. Both ways end in
 //! [`Sessions::start`](crate::session::Sessions) with their own first factor, so a user with
 //! two-factor still owes it; the first proof of an address that was never verified strips
 //! the account of what may have been attached by someone else before
@@ -29,14 +31,18 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::json;
+use tessera_core::AccountName;
+use tessera_core::id::new_id;
 use tessera_core::{Email, TokenDigest};
-use tessera_store::{CodeAttempt, Consumed, EmailTokenPurpose as Purpose, User, UserId};
+use tessera_store::{
+    CodeAttempt, Consumed, EmailTokenPurpose as Purpose, NewUser, StoreError, User, UserId,
+};
 
 use crate::http::client_ip::ClientIp;
 use crate::http::origin::{self, OriginChecked};
 use crate::http::rate_limit::{RateLimit, Rule, rules};
 use crate::http::{ApiError, ApiResult, ErrorCode, Fields, JsonBody, JsonOrFormBody};
-use crate::mail::{Kind, Payload};
+use crate::mail::{Kind, Payload, SIGN_UP_KEY_PREFIX, sign_up_key};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::session::dto::UserDto;
 use crate::session::{FirstFactor, Grant, Proof, Started};
@@ -73,9 +79,11 @@ fn link_routes() -> Routes<AuthState> {
             .tag(LINK)
             .auth(Auth::None)
             .describe(
-                "Answers the same for known and unknown addresses; a known one gets a link \
-                     valid 10 minutes, single use. Does not sign up. Served while mail is \
-                     configured and `--magic-links` is on.",
+                "Answers the same for known and unknown addresses; the address gets a link \
+                     valid 10 minutes, single use. For an address without an account the link \
+                     signs up (verified, no password, with `name`) and lands on \
+                     `newUserCallbackURL`. Served while mail is configured and \
+                     `--magic-links` is on.",
             )
             .json_body("MagicLinkRequest", true)
             .ok(200, "StatusTrue", "Requested")
@@ -108,6 +116,11 @@ fn link_routes() -> Routes<AuthState> {
                 "Where to go once signed in",
             )
             .query(
+                "newUserCallbackURL",
+                json!({ "type": "string" }),
+                "Where to go once signed up",
+            )
+            .query(
                 "errorCallbackURL",
                 json!({ "type": "string" }),
                 "Where to go on failure",
@@ -133,9 +146,10 @@ fn link_routes() -> Routes<AuthState> {
             .auth(Auth::None)
             .describe(
                 "Uses the token up and signs in (or, for a user with two-factor, answers the \
-                 challenge: `twoFactorRedirect`, or 303 to the UI's /two-factor page). With \
-                 `callbackURL`: 303 there (failures to `errorCallbackURL?error=CODE`); \
-                 without: Better Auth's JSON answer.",
+                 challenge: `twoFactorRedirect`, or 303 to the UI's /two-factor page); a \
+                 sign-up link creates the account first. With `callbackURL`: 303 there \
+                 (`newUserCallbackURL` for a new account; failures to \
+                 `errorCallbackURL?error=CODE`); without: Better Auth's JSON answer.",
             )
             .json_or_form_body("MagicLinkVerifyRequest", true)
             .ok(200, "SignInResponse", "Signed in (without callbackURL)")
@@ -161,7 +175,8 @@ fn code_routes() -> Routes<AuthState> {
             .describe(
                 "`type`: `sign-in`, `email-verification` or `forget-password` \
                  (`change-email` answers 400: use the change-of-address links). The \
-                 same answer for known and unknown addresses; the code is valid 10 minutes, \
+                 same answer for known and unknown addresses (a `sign-in` code for an \
+                 address without an account signs up); the code is valid 10 minutes, \
                  takes 3 tries and works once; a new code voids the previous one.",
             )
             .json_body("SendVerificationOtpRequest", true)
@@ -180,8 +195,9 @@ fn code_routes() -> Routes<AuthState> {
             .auth(Auth::None)
             .describe(
                 "Signs in with the `sign-in` code mailed to the address (a user with \
-                     two-factor gets the challenge). Does not sign up: an unknown address is \
-                     `INVALID_OTP`, like a wrong code.",
+                     two-factor gets the challenge). For an address without an account the \
+                     code signs up: the account is created verified, without a password, \
+                     with `name`.",
             )
             .json_body("SignInEmailOtpRequest", true)
             .ok(
@@ -317,6 +333,18 @@ fn callback_field(state: &AuthState, fields: &Fields, field: &str) -> ApiResult<
     Ok(url.map(str::to_owned))
 }
 
+/// The display name for an account a link or code may create (the same rules as sign-up's).
+fn name_field(fields: &Fields) -> ApiResult<Option<String>> {
+    fields
+        .opt_string("name")?
+        .map(|n| {
+            AccountName::parse(n)
+                .map(AccountName::into_string)
+                .map_err(|e| crate::password::account_refused(e.into()))
+        })
+        .transpose()
+}
+
 /// The first value of `key` in a query string (empty counts as absent).
 fn query_value(query: Option<&str>, key: &str) -> Option<String> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
@@ -376,6 +404,46 @@ async fn proven_user(state: &AuthState, user_id: &str, email: &str) -> ApiResult
     Ok(Some(user))
 }
 
+/// The account a sign-up link or code (made for an address without one) signs in to: a new
+/// one, verified and without a password (`true`), or the one made at the address since the
+/// link or code was sent (`false`), proven now like any first proof of an address.
+async fn sign_up_user(
+    state: &AuthState,
+    email: &str,
+    name: Option<&str>,
+    method: &'static str,
+    ip: ClientIp,
+) -> ApiResult<Option<(User, bool)>> {
+    let store = state.store();
+    if let Some((existing, _)) = store.user_with_password_by_email(email).await? {
+        return Ok(proven_user(state, &existing.id, email)
+            .await?
+            .map(|u| (u, false)));
+    }
+    let new_user = NewUser {
+        id: new_id(),
+        name: name.unwrap_or("").to_owned(),
+        email: email.to_owned(),
+        image: None,
+        now_ms: state.clock().now_ms(),
+    };
+    match store.create_verified_user(&new_user).await {
+        Ok(user) => {
+            tracing::info!(event = "sign_up", user_id = %user.id, method, ip = ?ip.0, "user signed up without a password");
+            Ok(Some((user, true)))
+        }
+        // Made at the same moment by another request (the same link cannot be used twice,
+        // but a link and a code, or a password sign-up, can race).
+        Err(StoreError::Conflict(_)) => match store.user_with_password_by_email(email).await? {
+            Some((existing, _)) => Ok(proven_user(state, &existing.id, email)
+                .await?
+                .map(|u| (u, false))),
+            None => Ok(None),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 // ------------------------------------------------------------------ magic links
 
 async fn sign_in_magic_link(
@@ -387,8 +455,8 @@ async fn sign_in_magic_link(
     let email = email_field(&fields, "email")?;
     let callback = callback_field(&state, &fields, "callbackURL")?;
     let error_callback = callback_field(&state, &fields, "errorCallbackURL")?;
-    callback_field(&state, &fields, "newUserCallbackURL")?;
-    fields.opt_string("name")?;
+    let new_user_callback = callback_field(&state, &fields, "newUserCallbackURL")?;
+    let name = name_field(&fields)?;
     state
         .limiter()
         .hit(Rule::MailPerRecipient, email.as_str())
@@ -396,6 +464,8 @@ async fn sign_in_magic_link(
     let payload = Payload {
         callback,
         error_callback,
+        new_user_callback,
+        name,
         ..Payload::default()
     };
     // Known or not, the same row: the sender looks the address up.
@@ -409,15 +479,29 @@ async fn sign_in_magic_link(
 /// The callbacks of a link (query or form), checked.
 struct Callbacks {
     success: Option<String>,
+    new_user: Option<String>,
     error: Option<String>,
 }
 
 impl Callbacks {
-    fn check(state: &AuthState, success: Option<String>, error: Option<String>) -> ApiResult<Self> {
-        for url in [&success, &error].into_iter().flatten() {
-            origin::check_callback_url(url, state.trusted_origins())?;
-        }
-        Ok(Self { success, error })
+    /// Reads and checks the three callbacks through `get` (a query or form lookup; empty
+    /// counts as absent).
+    fn read(
+        state: &AuthState,
+        mut get: impl FnMut(&str) -> ApiResult<Option<String>>,
+    ) -> ApiResult<Self> {
+        let mut one = |key: &str| -> ApiResult<Option<String>> {
+            let url = get(key)?.filter(|u| !u.is_empty());
+            if let Some(url) = &url {
+                origin::check_callback_url(url, state.trusted_origins())?;
+            }
+            Ok(url)
+        };
+        Ok(Self {
+            success: one("callbackURL")?,
+            new_user: one("newUserCallbackURL")?,
+            error: one("errorCallbackURL")?,
+        })
     }
 
     /// Where a failure goes: `errorCallbackURL`, else `callbackURL`.
@@ -431,11 +515,7 @@ async fn magic_link_page(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
     let query = query.as_deref();
-    let callbacks = Callbacks::check(
-        &state,
-        query_value(query, "callbackURL"),
-        query_value(query, "errorCallbackURL"),
-    )?;
+    let callbacks = Callbacks::read(&state, |key| Ok(query_value(query, key)))?;
     let token = query_value(query, "token").unwrap_or_default();
     let live = if token.is_empty() || token.len() > 256 {
         None
@@ -461,6 +541,7 @@ async fn magic_link_page(
         &state.settings().email.app_name,
         &row.email,
         &token,
+        row.user_id.starts_with(SIGN_UP_KEY_PREFIX),
         &callbacks,
         state.trusted_origins(),
     ))
@@ -475,17 +556,7 @@ async fn magic_link_verify(
     JsonOrFormBody(fields): JsonOrFormBody,
 ) -> ApiResult<Response> {
     let token = fields.string("token")?.to_owned();
-    let callbacks = Callbacks::check(
-        &state,
-        fields
-            .opt_string("callbackURL")?
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned),
-        fields
-            .opt_string("errorCallbackURL")?
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned),
-    )?;
+    let callbacks = Callbacks::read(&state, |key| Ok(fields.opt_string(key)?.map(str::to_owned)))?;
     let fail = |code: ErrorCode| -> ApiResult<Response> {
         tracing::info!(event = "sign_in_failed", method = "magic_link", ip = ?ip.0, "magic link refused");
         match callbacks.on_error() {
@@ -513,7 +584,14 @@ async fn magic_link_verify(
         Consumed::Expired => return fail(ErrorCode::TokenExpired),
         Consumed::Unknown => return fail(ErrorCode::InvalidToken),
     };
-    let Some(user) = proven_user(&state, &row.user_id, &row.email).await? else {
+    let found = if row.user_id.starts_with(SIGN_UP_KEY_PREFIX) {
+        sign_up_user(&state, &row.email, row.name.as_deref(), "magic_link", ip).await?
+    } else {
+        proven_user(&state, &row.user_id, &row.email)
+            .await?
+            .map(|u| (u, false))
+    };
+    let Some((user, new_user)) = found else {
         return fail(ErrorCode::InvalidToken);
     };
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
@@ -526,11 +604,13 @@ async fn magic_link_verify(
         &headers,
     )
     .await?;
-    match (&callbacks.success, challenged) {
-        (_, true) if callbacks.success.is_some() => {
-            Ok(redirect(StatusCode::SEE_OTHER, TWO_FACTOR_PAGE, h))
-        }
-        (Some(to), _) => Ok(redirect(StatusCode::SEE_OTHER, to, h)),
+    let landing = match (&callbacks.new_user, new_user) {
+        (Some(to), true) => Some(to),
+        _ => callbacks.success.as_ref(),
+    };
+    match (landing, challenged) {
+        (Some(_), true) => Ok(redirect(StatusCode::SEE_OTHER, TWO_FACTOR_PAGE, h)),
+        (Some(to), false) => Ok(redirect(StatusCode::SEE_OTHER, to, h)),
         (None, _) => Ok((h, Json(body)).into_response()),
     }
 }
@@ -571,14 +651,24 @@ async fn send_verification_otp(
     Ok(Json(json!({ "success": true })).into_response())
 }
 
-/// Tries a code of `purpose` for the address in `email`; the user on success. Unknown and
-/// disabled addresses are refused like a wrong code.
+/// Whose a code turned out to be.
+enum CodeOwner {
+    /// The user's at the address.
+    User(User),
+    /// A `sign-in` code sent to the address while it had no account: using it signs up.
+    SignUp,
+}
+
+/// Tries a code of `purpose` for the address in `email`: the owner and the code's row on
+/// success. Disabled accounts are refused like a wrong code, and so are unknown addresses,
+/// except that a `sign-in` code may have been made for an address without an account
+/// (then under its [`sign_up_key`], tried when the user has no code of their own).
 async fn try_code(
     state: &AuthState,
     fields: &Fields,
     purpose: Purpose,
     consume: bool,
-) -> ApiResult<(User, tessera_store::EmailTokenRow)> {
+) -> ApiResult<(CodeOwner, tessera_store::EmailTokenRow)> {
     let email = email_field(fields, "email")?;
     let code = code_field(fields, "otp")?;
     let invalid = || ApiError::from(ErrorCode::InvalidOtp);
@@ -586,31 +676,66 @@ async fn try_code(
         .store()
         .user_with_password_by_email(email.as_str())
         .await?
-        .map(|(u, _)| u)
-        .filter(|u| u.disabled_at.is_none())
-        .ok_or_else(invalid)?;
-    let digest = state.mailer().code_digest(purpose, &user.id, &code);
-    let attempt = state
-        .store()
-        .try_email_code(
-            UserId(&user.id),
-            purpose,
-            None,
-            &digest,
-            CODE_ATTEMPTS,
-            consume,
-            state.clock().now_ms(),
-        )
-        .await?;
-    match attempt {
-        CodeAttempt::Accepted(row) if row.email == user.email => Ok((user, row)),
-        CodeAttempt::Accepted(_) | CodeAttempt::NoCode => Err(invalid()),
-        CodeAttempt::Wrong { attempts_left } => {
-            tracing::info!(event = "email_code_refused", user_id = %user.id, attempts_left, "a wrong emailed code");
-            Err(invalid())
+        .map(|(u, _)| u);
+    if user.as_ref().is_some_and(|u| u.disabled_at.is_some()) {
+        return Err(invalid());
+    }
+    let sign_up = (purpose == Purpose::SignInCode).then(|| sign_up_key(email.as_str()));
+    let owners: Vec<&str> = user
+        .as_ref()
+        .map(|u| u.id.as_str())
+        .into_iter()
+        .chain(sign_up.as_deref())
+        .collect();
+    for (i, owner) in owners.iter().enumerate() {
+        let digest = state.mailer().code_digest(purpose, owner, &code);
+        let attempt = state
+            .store()
+            .try_email_code(
+                UserId(owner),
+                purpose,
+                None,
+                &digest,
+                CODE_ATTEMPTS,
+                consume,
+                state.clock().now_ms(),
+            )
+            .await?;
+        match attempt {
+            CodeAttempt::NoCode if i + 1 < owners.len() => {}
+            CodeAttempt::Accepted(row) if row.email == email.as_str() => {
+                let owner = match &user {
+                    Some(u) if u.id == *owner => CodeOwner::User(u.clone()),
+                    _ => CodeOwner::SignUp,
+                };
+                return Ok((owner, row));
+            }
+            CodeAttempt::Accepted(_) | CodeAttempt::NoCode => return Err(invalid()),
+            CodeAttempt::Wrong { attempts_left } => {
+                tracing::info!(
+                    event = "email_code_refused",
+                    attempts_left,
+                    "a wrong emailed code"
+                );
+                return Err(invalid());
+            }
+            CodeAttempt::Expired => return Err(ErrorCode::OtpExpired.into()),
+            CodeAttempt::Exhausted => return Err(ErrorCode::TooManyAttempts.into()),
         }
-        CodeAttempt::Expired => Err(ErrorCode::OtpExpired.into()),
-        CodeAttempt::Exhausted => Err(ErrorCode::TooManyAttempts.into()),
+    }
+    Err(invalid())
+}
+
+/// [`try_code`] for purposes only an account's user has (never [`CodeOwner::SignUp`]).
+async fn try_user_code(
+    state: &AuthState,
+    fields: &Fields,
+    purpose: Purpose,
+    consume: bool,
+) -> ApiResult<(User, tessera_store::EmailTokenRow)> {
+    match try_code(state, fields, purpose, consume).await? {
+        (CodeOwner::User(user), row) => Ok((user, row)),
+        (CodeOwner::SignUp, _) => Err(ErrorCode::InvalidOtp.into()),
     }
 }
 
@@ -623,7 +748,8 @@ async fn sign_in_email_otp(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
     let remember = fields.opt_bool("rememberMe")?.unwrap_or(true);
-    let (user, row) = match try_code(&state, &fields, Purpose::SignInCode, true).await {
+    let name = name_field(&fields)?;
+    let (owner, row) = match try_code(&state, &fields, Purpose::SignInCode, true).await {
         Ok(found) => found,
         Err(e) => {
             state.metrics().sign_in(false);
@@ -631,7 +757,13 @@ async fn sign_in_email_otp(
             return Err(e);
         }
     };
-    let Some(user) = proven_user(&state, &user.id, &row.email).await? else {
+    let found = match owner {
+        CodeOwner::User(user) => proven_user(&state, &user.id, &row.email).await?,
+        CodeOwner::SignUp => sign_up_user(&state, &row.email, name.as_deref(), "email_code", ip)
+            .await?
+            .map(|(u, _)| u),
+    };
+    let Some(user) = found else {
         return Err(ErrorCode::InvalidOtp.into());
     };
     let (h, body, _) = start_session(
@@ -686,7 +818,7 @@ async fn verify_email_otp(
     _: RateLimit<rules::SignIn>,
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
-    let (user, row) = try_code(&state, &fields, Purpose::VerifyEmailCode, true).await?;
+    let (user, row) = try_user_code(&state, &fields, Purpose::VerifyEmailCode, true).await?;
     let now = state.clock().now_ms();
     if !state
         .store()
@@ -760,7 +892,7 @@ async fn reset_password_otp(
     let password =
         tessera_core::Password::new(fields.string("password")?).map_err(ApiError::from)?;
     crate::password::refuse_common(&password)?;
-    let (user, row) = try_code(&state, &fields, Purpose::ResetPasswordCode, true).await?;
+    let (user, row) = try_user_code(&state, &fields, Purpose::ResetPasswordCode, true).await?;
     let hash = state.passwords().hash(password).await?;
     // The reset itself is the link's transaction (set the password, verify the address,
     // void other reset links, end every session), entered with a token made for it here:
@@ -776,6 +908,7 @@ async fn reset_password_otp(
             user_id: user.id.clone(),
             email: row.email.clone(),
             new_email: None,
+            name: None,
             now_ms: now,
             expires_at: now + 60_000,
         })

@@ -45,32 +45,47 @@ fn hidden(name: &str, value: Option<&str>) -> String {
     })
 }
 
-/// The confirmation page for a live token.
+/// The confirmation page for a live token; `new_account` when using it creates the account.
 pub(super) fn confirm(
     app: &str,
     email: &str,
     token: &str,
+    new_account: bool,
     callbacks: &Callbacks,
     trusted_origins: &[String],
 ) -> Response {
     let app = escape(app);
+    let (title, opened, button) = if new_account {
+        (
+            format!("Create your {app} account"),
+            "You opened a link to create an account for",
+            "Create account",
+        )
+    } else {
+        (
+            format!("Sign in to {app}"),
+            "You opened a sign-in link for",
+            "Sign in",
+        )
+    };
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"color-scheme\" content=\"light dark\"><meta name=\"referrer\" content=\"no-referrer\">\
-<title>Sign in to {app}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
+<title>{title}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
 <body><main id=\"main\" class=\"main\"><section class=\"auth\"><div class=\"card auth-card\">\
-<div class=\"auth-head\"><h1 class=\"page-title\">Sign in to {app}</h1>\
-<p class=\"muted\">You opened a sign-in link for <strong>{email}</strong>.</p></div>\
+<div class=\"auth-head\"><h1 class=\"page-title\">{title}</h1>\
+<p class=\"muted\">{opened} <strong>{email}</strong>.</p></div>\
 <form method=\"post\" action=\"{AUTH_PREFIX}/magic-link/verify\" class=\"form\">\
-{token}{callback}{error}\
-<button type=\"submit\" class=\"btn btn-primary btn-block\">Sign in</button></form>\
+{token}{callback}{new_user}{error}\
+<button type=\"submit\" class=\"btn btn-primary btn-block\">{button}</button></form>\
 <p class=\"hint\">The link works once. If you did not ask for it, close this page: nothing \
 happens until the button is pressed.</p></div></section></main></body></html>",
         css = crate::ui::asset_url("styles.css"),
         email = escape(email),
         token = hidden("token", Some(token)),
         callback = hidden("callbackURL", callbacks.success.as_deref()),
+        new_user = hidden("newUserCallbackURL", callbacks.new_user.as_deref()),
         error = hidden("errorCallbackURL", callbacks.error.as_deref()),
     );
     let mut h = no_store();

@@ -45,7 +45,23 @@ pub(crate) struct Payload {
     /// What a code is bound to (a two-factor challenge or session id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) bound_to: Option<String>,
+    /// A magic link's `newUserCallbackURL`: where a sign-up by the link lands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) new_user_callback: Option<String>,
+    /// A magic link's `name`: the display name of the account it creates, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
 }
+
+/// What a sign-in link or code made for an address with no account is stored under instead
+/// of a user id (no user id has a colon): codes stay keyed per address, and using one
+/// creates the account (see `email_sign_in`).
+pub(crate) fn sign_up_key(email: &str) -> String {
+    format!("{SIGN_UP_KEY_PREFIX}{email}")
+}
+
+/// The prefix of [`sign_up_key`].
+pub(crate) const SIGN_UP_KEY_PREFIX: &str = "sign-up:";
 
 /// The mail service. Cheap to clone.
 #[derive(Debug, Clone)]

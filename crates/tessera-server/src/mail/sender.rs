@@ -111,6 +111,8 @@ enum Prepared {
     Send {
         kind: Kind,
         user: Option<Box<User>>,
+        /// The greeting's name when there is no user (a sign-up by link).
+        name: Option<String>,
         link: Option<String>,
         code: Option<String>,
         valid_for: &'static str,
@@ -127,6 +129,7 @@ async fn deliver(mailer: &Mailer, row: &MailRow) -> MailResult {
     let Prepared::Send {
         kind,
         user,
+        name,
         link,
         code,
         valid_for,
@@ -138,7 +141,9 @@ async fn deliver(mailer: &Mailer, row: &MailRow) -> MailResult {
     let inner = &mailer.0;
     let values = Values {
         app: &inner.settings.email.app_name,
-        name: user.as_ref().map_or("", |u| u.name.as_str()),
+        name: user
+            .as_ref()
+            .map_or(name.as_deref().unwrap_or(""), |u| u.name.as_str()),
         email: user
             .as_ref()
             .map_or(row.recipient.as_str(), |u| u.email.as_str()),
@@ -208,8 +213,10 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             .user_with_password_by_email(&row.recipient)
             .await?
             .map(|(u, _)| u),
-    }
-    .filter(|u| u.disabled_at.is_none());
+    };
+    // No account at all at this address (a disabled one is not "no account").
+    let no_account = user.is_none() && row.user_id.is_none();
+    let user = user.filter(|u| u.disabled_at.is_none());
     let new_email = payload.new_email.clone().unwrap_or_default();
     let (purpose, valid, valid_for) = match kind {
         Kind::VerifyEmail => (
@@ -257,6 +264,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             return Ok(Prepared::Send {
                 kind,
                 user: None,
+                name: None,
                 link: None,
                 code: None,
                 valid_for: "",
@@ -270,6 +278,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
             return Ok(Prepared::Send {
                 kind,
                 user: Some(Box::new(user)),
+                name: None,
                 link: None,
                 code: None,
                 valid_for: "",
@@ -278,7 +287,24 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         }
     };
     let Some(user) = user else {
-        // unknown (or disabled) address: the request got the same answer as a known one
+        if no_account && matches!(kind, Kind::MagicLink | Kind::SignInCode) {
+            // A sign-up: the link or code is made for the address; using it creates the
+            // account.
+            let owner = super::sign_up_key(&row.recipient);
+            let made = make_secret(
+                mailer,
+                kind,
+                purpose,
+                valid,
+                &owner,
+                &row.recipient,
+                &payload,
+            )
+            .await?;
+            return Ok(made.into_message(kind, None, payload.name, valid_for, new_email));
+        }
+        // a disabled account, or a message only a user gets: the request got the same
+        // answer as for a known address
         return Ok(Prepared::Drop);
     };
     match kind {
@@ -309,6 +335,7 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
                 return Ok(Prepared::Send {
                     kind: Kind::EmailInUse,
                     user: None,
+                    name: None,
                     link: None,
                     code: None,
                     valid_for: "",
@@ -318,7 +345,64 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         }
         _ => {}
     }
-    let now = inner.clock.now_ms();
+    let made = make_secret(
+        mailer,
+        kind,
+        purpose,
+        valid,
+        &user.id,
+        &user.email,
+        &payload,
+    )
+    .await?;
+    Ok(made.into_message(kind, Some(Box::new(user)), None, valid_for, new_email))
+}
+
+/// The secret a message carries: a link or a code.
+enum Secret {
+    Link(String),
+    Code(String),
+}
+
+impl Secret {
+    fn into_message(
+        self,
+        kind: Kind,
+        user: Option<Box<User>>,
+        name: Option<String>,
+        valid_for: &'static str,
+        new_email: String,
+    ) -> Prepared {
+        let (link, code) = match self {
+            Secret::Link(l) => (Some(l), None),
+            Secret::Code(c) => (None, Some(c)),
+        };
+        Prepared::Send {
+            kind,
+            user,
+            name,
+            link,
+            code,
+            valid_for,
+            new_email,
+        }
+    }
+}
+
+/// Makes and stores (as a digest) the code or the link's token of a message, for `owner` (a
+/// user id, or a sign-up key) at `email`.
+async fn make_secret(
+    mailer: &Mailer,
+    kind: Kind,
+    purpose: EmailTokenPurpose,
+    valid: Duration,
+    owner: &str,
+    email: &str,
+    payload: &Payload,
+) -> tessera_store::Result<Secret> {
+    let store = &*mailer.0.store;
+    let now = mailer.0.clock.now_ms();
+    let expires_at = now.saturating_add(tessera_core::clock::millis(valid));
     if matches!(
         kind,
         Kind::SignInCode | Kind::VerifyEmailCode | Kind::TwoFactorCode | Kind::ResetPasswordCode
@@ -327,45 +411,31 @@ async fn prepare(mailer: &Mailer, row: &MailRow) -> tessera_store::Result<Prepar
         store
             .create_email_code(&NewEmailCode {
                 row_key: TokenDigest::of(&random_token_b64(32)).as_str().to_owned(),
-                code_digest: mailer.code_digest(purpose, &user.id, &code),
+                code_digest: mailer.code_digest(purpose, owner, &code),
                 purpose,
-                user_id: user.id.clone(),
-                email: user.email.clone(),
+                user_id: owner.to_owned(),
+                email: email.to_owned(),
                 bound_to: payload.bound_to.clone(),
                 now_ms: now,
-                expires_at: now.saturating_add(tessera_core::clock::millis(valid)),
+                expires_at,
             })
             .await?;
-        return Ok(Prepared::Send {
-            kind,
-            user: Some(Box::new(user)),
-            link: None,
-            code: Some(code),
-            valid_for,
-            new_email,
-        });
+        return Ok(Secret::Code(code));
     }
     let token = random_token_b64(32);
     store
         .create_email_token(&NewEmailToken {
             token_digest: TokenDigest::of(&token).as_str().to_owned(),
             purpose,
-            user_id: user.id.clone(),
-            email: user.email.clone(),
-            new_email: (!new_email.is_empty()).then(|| new_email.clone()),
+            user_id: owner.to_owned(),
+            email: email.to_owned(),
+            new_email: payload.new_email.clone().filter(|e| !e.is_empty()),
+            name: payload.name.clone().filter(|_| kind == Kind::MagicLink),
             now_ms: now,
-            expires_at: now.saturating_add(tessera_core::clock::millis(valid)),
+            expires_at,
         })
         .await?;
-    let link = link_for(mailer, kind, &token, &payload);
-    Ok(Prepared::Send {
-        kind,
-        user: Some(Box::new(user)),
-        link: Some(link),
-        code: None,
-        valid_for,
-        new_email,
-    })
+    Ok(Secret::Link(link_for(mailer, kind, &token, payload)))
 }
 
 /// The link a message carries, built only from the configured base URL (never from a
@@ -383,6 +453,10 @@ fn link_for(mailer: &Mailer, kind: Kind, token: &str, payload: &Payload) -> Stri
             if let Some(e) = &payload.error_callback {
                 link.push_str("&errorCallbackURL=");
                 link.push_str(&enc(e));
+            }
+            if let Some(n) = &payload.new_user_callback {
+                link.push_str("&newUserCallbackURL=");
+                link.push_str(&enc(n));
             }
             link
         }

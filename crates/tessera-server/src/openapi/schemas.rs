@@ -581,9 +581,10 @@ fn email_sign_in_schemas() -> Value {
             "required": ["email"],
             "properties": {
                 "email": email,
-                "name": { "type": "string", "description": "Ignored: magic links do not sign up (Tessera)" },
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS,
+                    "description": "The display name of the account the link creates, when the address has none (sign-up's rules)" },
                 "callbackURL": url("Where the browser goes once signed in: a path or a trusted origin (default /)"),
-                "newUserCallbackURL": url("Ignored: magic links do not sign up (Tessera)"),
+                "newUserCallbackURL": url("Where a sign-up by the link lands (default: callbackURL)"),
                 "errorCallbackURL": url("Where a failed link sends the browser, with ?error=CODE (default: callbackURL)"),
                 "metadata": { "type": "object" },
             },
@@ -594,6 +595,7 @@ fn email_sign_in_schemas() -> Value {
             "properties": {
                 "token": { "type": "string" },
                 "callbackURL": url("With it: 303 there once signed in; without: the JSON answer"),
+                "newUserCallbackURL": url("With callbackURL: where a sign-up lands instead"),
                 "errorCallbackURL": url("Where a failure sends the browser, with ?error=CODE"),
             },
         },
@@ -610,6 +612,8 @@ fn email_sign_in_schemas() -> Value {
             "type": "object",
             "required": ["email", "otp"],
             "properties": { "email": email, "otp": code,
+                "name": { "type": "string", "maxLength": MAX_NAME_CHARS,
+                    "description": "The display name of the account a sign-up code creates (sign-up's rules)" },
                 "rememberMe": { "type": ["boolean", "null"] } },
         },
         "VerifyEmailOtpRequest": {

@@ -1,11 +1,13 @@
-//! Passwords: hashing and checking on the dedicated threads of [`pool`], and the refusal of
-//! common passwords. Every way in that takes a password goes through [`Passwords`].
+//! Passwords: hashing and checking on the dedicated threads of [`pool`], the refusal of
+//! common passwords, and the answers to broken account rules ([`account_refused`]). Every way in that takes a password goes through [`Passwords`].
 
 pub(crate) mod pool;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_core::account::{AccountError, NameError};
+use tessera_core::text::MAX_NAME_CHARS;
 use tessera_core::{Password, PasswordHasher, PasswordVerdict};
 
 use crate::http::ApiError;
@@ -94,5 +96,26 @@ fn refused(why: HashRefused) -> ApiError {
     match why {
         HashRefused::Busy(wait) => ApiError::overloaded(wait.as_secs().max(1)),
         HashRefused::Failed => ApiError::internal(&"password hashing failed"),
+    }
+}
+
+/// Sign-up's answer to a broken account rule (the rules: `tessera_core::account`).
+pub(crate) fn account_refused(e: AccountError) -> ApiError {
+    match e {
+        AccountError::Name(NameError::TooLong) => ApiError::validation(format!(
+            "[body.name] Too big: expected string to have <={MAX_NAME_CHARS} characters"
+        )),
+        AccountError::Name(NameError::Control) => {
+            ApiError::validation("[body.name] Invalid input: control characters are not allowed")
+        }
+        // Better Auth accepts an empty name; one made only of invisible or bidirectional-
+        // control characters would show as nothing (or flip the text around it) on the
+        // sessions page.
+        AccountError::Name(NameError::Invisible) => ApiError::validation(
+            "[body.name] Invalid input: the name must contain a visible character",
+        ),
+        AccountError::Email(_) => ApiError::validation("[body.email] Invalid email address"),
+        AccountError::Password(e) => e.into(),
+        AccountError::CommonPassword => common_refusal(),
     }
 }

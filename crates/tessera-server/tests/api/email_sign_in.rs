@@ -258,48 +258,327 @@ async fn an_expired_magic_link_is_refused() {
 }
 
 #[tokio::test]
-async fn known_and_unknown_addresses_get_the_same_answer_and_only_known_ones_get_mail() {
-    let (app, smtp) = spawn_app_with_mail(|_| {}).await;
+async fn known_and_unknown_addresses_get_the_same_answer_and_only_sign_in_mail_goes_to_unknown_ones()
+ {
+    let (app, smtp) = spawn_app_with_mail(unlimited).await;
     let user = verified_user(&app, &smtp).await;
     let unknown = unique_email();
-    for path in ["link", "code"] {
+    let disabled = verified_user(&app, &smtp).await;
+    app.exec(&format!(
+        "UPDATE users SET disabled_at = 1 WHERE email = '{}'",
+        disabled.email
+    ))
+    .await;
+    for path in ["link", "code", "email-verification", "forget-password"] {
         let mut answers = Vec::new();
-        for email in [&user.email, &unknown] {
+        for email in [&user.email, &unknown, &disabled.email] {
             let res = if path == "link" {
                 ask_link(&app, &json!({ "email": email })).await
-            } else {
+            } else if path == "code" {
                 ask_code(&app, email, "sign-in").await
+            } else {
+                ask_code(&app, email, path).await
             };
             let status = res.status();
             let bytes = res.bytes().await.unwrap();
             answers.push((status, bytes));
         }
         assert_eq!(answers[0], answers[1], "{path}");
+        assert_eq!(answers[0], answers[2], "{path}");
     }
     let rows = outbox_settled(&app).await;
-    let to_unknown: Vec<_> = rows.iter().filter(|r| r.recipient == unknown).collect();
-    assert_eq!(to_unknown.len(), 2);
-    assert!(
-        to_unknown.iter().all(|r| r.status == "dropped"),
-        "{to_unknown:?}"
-    );
-    assert!(
-        smtp.received()
-            .iter()
-            .all(|r| r.to != vec![unknown.clone()])
-    );
-    // a sign-in with a code for an address without an account reads like a wrong code
+    // an address without an account is sent what signs up (a link, a sign-in code) and
+    // nothing else; a disabled account is sent nothing
+    let status_of = |to: &str, kind: &str| {
+        rows.iter()
+            .filter(|r| r.recipient == to && r.kind == kind)
+            .map(|r| r.status.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(status_of(&unknown, "magic-link"), ["sent"]);
+    assert_eq!(status_of(&unknown, "sign-in-code"), ["sent"]);
+    assert_eq!(status_of(&unknown, "verify-email-code"), ["dropped"]);
+    assert_eq!(status_of(&unknown, "reset-password-code"), ["dropped"]);
+    for kind in ["magic-link", "sign-in-code", "reset-password-code"] {
+        assert_eq!(status_of(&disabled.email, kind), ["dropped"], "{kind}");
+    }
+    // a wrong code for an address without an account reads like any wrong code
+    let code = code_in(&mail_to(&smtp, &unknown, "Your Tessera sign-in code", 1).await);
+    let wrong = if code == "123456" { "654321" } else { "123456" };
     let res = app
         .browser()
         .post_json(
             "/api/auth/sign-in/email-otp",
-            &json!({ "email": unknown, "otp": "123456" }),
+            &json!({ "email": unknown, "otp": wrong }),
         )
         .await;
     let (status, body) = status_and_body(res).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("INVALID_OTP"))
+    );
+}
+
+/// Whether the account at `email` has a password (`None`: no account).
+async fn has_password(app: &TestApp, email: &str) -> Option<bool> {
+    app.store()
+        .user_with_password_by_email(email)
+        .await
+        .unwrap()
+        .map(|(_, hash)| hash.is_some())
+}
+
+#[tokio::test]
+async fn a_magic_link_signs_up_an_address_without_an_account() {
+    let (app, smtp) = spawn_app_with_mail(unlimited).await;
+    let email = unique_email();
+    let res = ask_link(
+        &app,
+        &json!({
+            "email": email,
+            "name": "Ada Lovelace",
+            "callbackURL": "/tasks",
+            "newUserCallbackURL": "/account?welcome=1",
+        }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mail = mail_to(&smtp, &email, "Sign in to Tessera", 1).await;
+    assert!(mail.text.contains("Hello Ada Lovelace,"), "{}", mail.text);
+    let link = mail.link();
+    assert!(
+        link.ends_with("&callbackURL=%2Ftasks&newUserCallbackURL=%2Faccount%3Fwelcome%3D1"),
+        "{link}"
+    );
+    assert_eq!(has_password(&app, &email).await, None, "nothing made yet");
+
+    // the page (a scanner may fetch it) creates nothing either
+    let page = app.follow(&mail.link_path()).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Create your Tessera account"), "{html}");
+    assert!(
+        html.contains("name=\"newUserCallbackURL\" value=\"/account?welcome=1\""),
+        "{html}"
+    );
+    assert_eq!(has_password(&app, &email).await, None);
+
+    let browser = app.browser();
+    let res = press_button(
+        &browser,
+        &[
+            ("token", &mail.token()),
+            ("callbackURL", "/tasks"),
+            ("newUserCallbackURL", "/account?welcome=1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        header(&res, "location").as_deref(),
+        Some("/account?welcome=1"),
+        "a new account lands on newUserCallbackURL"
+    );
+    let session: Value = browser.get_session().await.json().await.unwrap();
+    assert_eq!(session["user"]["email"], json!(email));
+    assert_eq!(session["user"]["name"], json!("Ada Lovelace"));
+    assert_eq!(session["user"]["emailVerified"], json!(true));
+    assert_eq!(amr(&browser).await, json!(["email"]));
+    assert_eq!(
+        has_password(&app, &email).await,
+        Some(false),
+        "no password, ever"
+    );
+    let id = session["user"]["id"].clone();
+
+    // the next link signs the same account in, and lands on callbackURL
+    ask_link(
+        &app,
+        &json!({ "email": email, "name": "Someone Else", "callbackURL": "/tasks", "newUserCallbackURL": "/account?welcome=1" }),
+    )
+    .await;
+    let mail = mail_to(&smtp, &email, "Sign in to Tessera", 2).await;
+    assert!(mail.text.contains("Hello Ada Lovelace,"), "{}", mail.text);
+    let page = app.follow(&mail.link_path()).await.text().await.unwrap();
+    assert!(page.contains("Sign in to Tessera"), "{page}");
+    let again = app.browser();
+    let res = press_button(
+        &again,
+        &[
+            ("token", &mail.token()),
+            ("callbackURL", "/tasks"),
+            ("newUserCallbackURL", "/account?welcome=1"),
+        ],
+    )
+    .await;
+    assert_eq!(header(&res, "location").as_deref(), Some("/tasks"));
+    let session: Value = again.get_session().await.json().await.unwrap();
+    assert_eq!(session["user"]["id"], id);
+    assert_eq!(session["user"]["name"], json!("Ada Lovelace"));
+    assert_eq!(
+        app.count_where("users", &format!("email = '{email}'"))
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_email_code_signs_up_an_address_without_an_account_and_keeps_its_try_cap() {
+    let (app, smtp) = spawn_app_with_mail(unlimited).await;
+    let email = unique_email();
+    ask_code(&app, &email, "sign-in").await;
+    let code = code_in(&mail_to(&smtp, &email, "Your Tessera sign-in code", 1).await);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // L4 holds for sign-up codes too: 3 tries, then even the right code is refused
+    for _ in 0..3 {
+        let res = app
+            .browser()
+            .post_json(
+                "/api/auth/sign-in/email-otp",
+                &json!({ "email": email, "otp": wrong, "name": "Grace" }),
+            )
+            .await;
+        assert_eq!(status_and_body(res).await.1["code"], "INVALID_OTP");
+    }
+    let res = app
+        .browser()
+        .post_json(
+            "/api/auth/sign-in/email-otp",
+            &json!({ "email": email, "otp": code, "name": "Grace" }),
+        )
+        .await;
+    assert_eq!(status_and_body(res).await.1["code"], "TOO_MANY_ATTEMPTS");
+    assert_eq!(has_password(&app, &email).await, None, "nothing made");
+
+    ask_code(&app, &email, "sign-in").await;
+    let code = code_in(&mail_to(&smtp, &email, "Your Tessera sign-in code", 2).await);
+    let browser = app.browser();
+    let res = browser
+        .post_json(
+            "/api/auth/sign-in/email-otp",
+            &json!({ "email": email.to_uppercase(), "otp": code, "name": "Grace Hopper" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["token"].is_string(), "{body}");
+    assert_eq!(body["user"]["email"], json!(email));
+    assert_eq!(body["user"]["name"], json!("Grace Hopper"));
+    assert_eq!(body["user"]["emailVerified"], json!(true));
+    assert_eq!(amr(&browser).await, json!(["otp", "email"]));
+    assert_eq!(has_password(&app, &email).await, Some(false));
+    // used up
+    let res = app
+        .browser()
+        .post_json(
+            "/api/auth/sign-in/email-otp",
+            &json!({ "email": email, "otp": code }),
+        )
+        .await;
+    assert_eq!(status_and_body(res).await.1["code"], "INVALID_OTP");
+    // a name that sign-up would refuse is refused here too, before the code is tried
+    let res = app
+        .browser()
+        .post_json(
+            "/api/auth/sign-in/email-otp",
+            &json!({ "email": unique_email(), "otp": "123456", "name": "a\u{0}b" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_sign_up_link_or_code_used_after_someone_registered_the_address_strips_them() {
+    // The victim asks for a sign-up link and code; before they use them, an attacker
+    // registers the address with a password. Using either proves the address: the victim
+    // gets the account, and the attacker's password and session are gone.
+    let (app, smtp) = spawn_app_with_mail(unlimited).await;
+    for way in ["link", "code"] {
+        let email = unique_email();
+        if way == "link" {
+            ask_link(&app, &json!({ "email": email, "name": "Victim" })).await;
+        } else {
+            ask_code(&app, &email, "sign-in").await;
+        }
+        let mail = mail_to(
+            &smtp,
+            &email,
+            if way == "link" {
+                "Sign in to"
+            } else {
+                "Your Tessera sign-in code"
+            },
+            1,
+        )
+        .await;
+        let squatter = app.signed_up_user_with(&email, PASSWORD).await;
+        let victim = app.browser();
+        let res = if way == "link" {
+            victim
+                .post_json(
+                    "/api/auth/magic-link/verify",
+                    &json!({ "token": mail.token() }),
+                )
+                .await
+        } else {
+            victim
+                .post_json(
+                    "/api/auth/sign-in/email-otp",
+                    &json!({ "email": email, "otp": code_in(&mail) }),
+                )
+                .await
+        };
+        assert_eq!(res.status(), StatusCode::OK, "{way}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["user"]["emailVerified"], true, "{way}");
+        assert_eq!(
+            app.get_session(&squatter.by_cookie())
+                .await
+                .text()
+                .await
+                .unwrap(),
+            "null",
+            "{way}: the squatter's session ended"
+        );
+        assert_eq!(
+            app.sign_in_status(&email, PASSWORD).await,
+            StatusCode::UNAUTHORIZED,
+            "{way}: the squatter's password is gone"
+        );
+        assert_eq!(
+            app.count_where("users", &format!("email = '{email}'"))
+                .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sign_up_link_and_code_used_at_once_make_one_account() {
+    let (app, smtp) = spawn_app_with_mail(unlimited).await;
+    let email = unique_email();
+    ask_link(&app, &json!({ "email": email })).await;
+    ask_code(&app, &email, "sign-in").await;
+    let token = mail_to(&smtp, &email, "Sign in to", 1).await.token();
+    let code = code_in(&mail_to(&smtp, &email, "Your Tessera sign-in code", 1).await);
+    let (a, b) = (app.browser(), app.browser());
+    let (link_body, code_body) = (
+        json!({ "token": token }),
+        json!({ "email": email, "otp": code }),
+    );
+    let (by_link, by_code) = tokio::join!(
+        a.post_json("/api/auth/magic-link/verify", &link_body),
+        b.post_json("/api/auth/sign-in/email-otp", &code_body),
+    );
+    assert_eq!(by_link.status(), StatusCode::OK);
+    assert_eq!(by_code.status(), StatusCode::OK);
+    let by_link: Value = by_link.json().await.unwrap();
+    let by_code: Value = by_code.json().await.unwrap();
+    assert_eq!(by_link["user"]["id"], by_code["user"]["id"]);
+    assert_eq!(
+        app.count_where("users", &format!("email = '{email}'"))
+            .await,
+        1
     );
 }
 

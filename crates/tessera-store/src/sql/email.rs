@@ -1,10 +1,10 @@
 //! Email tokens and the outbox (`email_tokens`, `outbox`).
 
 pub(crate) const INSERT_TOKEN: &str = "INSERT INTO email_tokens \
-     (token_digest, purpose, user_id, email, new_email, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     (token_digest, purpose, user_id, email, new_email, name, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-pub(crate) const PEEK_TOKEN: &str = "SELECT purpose, user_id, email, new_email, expires_at \
+pub(crate) const PEEK_TOKEN: &str = "SELECT purpose, user_id, email, new_email, name, expires_at \
      FROM email_tokens WHERE token_digest = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3";
 
 /// Reads and uses up a token in one statement: of two concurrent requests, one gets the row.
@@ -12,7 +12,7 @@ pub(crate) const PEEK_TOKEN: &str = "SELECT purpose, user_id, email, new_email, 
 /// wrong endpoint stays usable where it belongs.
 pub(crate) const CONSUME_TOKEN: &str = "UPDATE email_tokens SET consumed_at = $1 \
      WHERE token_digest = $2 AND consumed_at IS NULL AND purpose IN ($3, $4, $5) \
-     RETURNING purpose, user_id, email, new_email, expires_at";
+     RETURNING purpose, user_id, email, new_email, name, expires_at";
 
 pub(crate) const VOID_USER_TOKENS: &str = "UPDATE email_tokens SET consumed_at = $1 \
      WHERE user_id = $2 AND purpose = $3 AND consumed_at IS NULL";
@@ -47,7 +47,7 @@ pub(crate) const TRY_CODE: &str = "UPDATE email_tokens SET attempts = attempts +
      consumed_at = CASE WHEN code_digest = $1 AND $7 THEN $2 ELSE consumed_at END \
      WHERE user_id = $3 AND purpose = $4 AND code_digest IS NOT NULL AND consumed_at IS NULL \
      AND expires_at > $2 AND attempts < $5 AND COALESCE(bound_to, '') = $6 \
-     RETURNING purpose, user_id, email, new_email, expires_at, attempts, code_digest = $1";
+     RETURNING purpose, user_id, email, new_email, name, expires_at, attempts, code_digest = $1";
 
 /// Why no code matched: the latest unused one, if any.
 pub(crate) const LATEST_CODE: &str = "SELECT expires_at, attempts FROM email_tokens \
@@ -101,6 +101,7 @@ macro_rules! impl_email_store {
                     .bind(&t.user_id)
                     .bind(&t.email)
                     .bind(&t.new_email)
+                    .bind(&t.name)
                     .bind(t.now_ms)
                     .bind(t.expires_at)
                     .execute(&self.pool)
@@ -322,7 +323,7 @@ macro_rules! impl_email_store {
                 now_ms: i64,
             ) -> $crate::Result<$crate::CodeAttempt> {
                 use $crate::sql::email as q;
-                type Tried = (String, String, String, Option<String>, i64, i64, bool);
+                type Tried = (String, String, String, Option<String>, Option<String>, i64, i64, bool);
                 let bound = bound_to.unwrap_or("");
                 let mut tx = self.begin_write().await?;
                 let tried: Vec<Tried> = sqlx::query_as(q::TRY_CODE)
@@ -348,20 +349,21 @@ macro_rules! impl_email_store {
                     None
                 };
                 tx.commit().await.map_err(map_err)?;
-                if let Some((purpose, user_id, email, new_email, expires_at, _, _)) =
-                    tried.iter().find(|t| t.6).cloned()
+                if let Some((purpose, user_id, email, new_email, name, expires_at, _, _)) =
+                    tried.iter().find(|t| t.7).cloned()
                 {
                     return Ok($crate::CodeAttempt::Accepted($crate::EmailTokenRow {
                         purpose,
                         user_id,
                         email,
                         new_email,
+                        name,
                         expires_at,
                     }));
                 }
                 if let Some(t) = tried.first() {
                     return Ok($crate::CodeAttempt::Wrong {
-                        attempts_left: (max_attempts - t.5).max(0),
+                        attempts_left: (max_attempts - t.6).max(0),
                     });
                 }
                 Ok(match latest {

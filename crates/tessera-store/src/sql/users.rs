@@ -92,6 +92,33 @@ macro_rules! impl_user_store {
                 })
             }
 
+            async fn create_verified_user(
+                &self,
+                user: &$crate::NewUser,
+            ) -> $crate::Result<$crate::User> {
+                sqlx::query($crate::sql::users::INSERT_USER)
+                    .bind(&user.id)
+                    .bind(&user.name)
+                    .bind(&user.email)
+                    .bind(true)
+                    .bind(&user.image)
+                    .bind(user.now_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok($crate::User {
+                    id: user.id.clone(),
+                    name: user.name.clone(),
+                    email: user.email.clone(),
+                    email_verified: true,
+                    image: user.image.clone(),
+                    created_at: user.now_ms,
+                    updated_at: user.now_ms,
+                    disabled_at: None,
+                    two_factor_enabled: false,
+                })
+            }
+
             async fn user_with_password_by_email(
                 &self,
                 email: &str,

@@ -25,6 +25,7 @@ fn token(digest: &str, purpose: P, user: &str, email: &str, expires_at: i64) -> 
         user_id: user.into(),
         email: email.into(),
         new_email: (purpose == P::VerifyNewEmail).then(|| "new@x.test".into()),
+        name: None,
         now_ms: 1_000,
         expires_at,
     }
@@ -127,6 +128,50 @@ pub(crate) async fn tokens_are_single_use_and_scoped(s: &dyn Store) {
     assert!(u.email_verified);
 
     assert_eq!(s.purge_email_tokens(5_001).await.unwrap(), 3);
+}
+
+/// A sign-up link (for an address without an account) keeps the name it was asked with,
+/// through peeking and use; the user it makes has a verified address and no password, and a
+/// taken address is a conflict that changes nothing.
+pub(crate) async fn sign_up_links_keep_their_name_and_make_verified_users(s: &dyn Store) {
+    let mut link = token(
+        "d1",
+        P::MagicLink,
+        "sign-up:new@x.test",
+        "new@x.test",
+        5_000,
+    );
+    link.name = Some("Ada Lovelace".into());
+    s.create_email_token(&link).await.unwrap();
+    let peeked = s
+        .peek_email_token("d1", P::MagicLink, 2_000)
+        .await
+        .unwrap()
+        .expect("live");
+    assert_eq!(peeked.name.as_deref(), Some("Ada Lovelace"));
+    let Consumed::Fresh(row) = s
+        .consume_email_token("d1", &[P::MagicLink], 2_000)
+        .await
+        .unwrap()
+    else {
+        panic!("a live token is consumed");
+    };
+    assert_eq!(
+        (row.user_id.as_str(), row.name.as_deref()),
+        ("sign-up:new@x.test", Some("Ada Lovelace"))
+    );
+
+    let made = s
+        .create_verified_user(&person("u1", "new@x.test"))
+        .await
+        .unwrap();
+    assert!(made.email_verified);
+    let (stored, hash) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(stored, made);
+    assert!(hash.is_none(), "no password");
+    let again = s.create_verified_user(&person("u2", "new@x.test")).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert!(s.user_with_password_by_id("u2").await.unwrap().is_none());
 }
 
 /// Of many concurrent uses of one token, exactly one succeeds.
