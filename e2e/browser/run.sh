@@ -4,7 +4,7 @@
 #   e2e/browser/run.sh                 build target/debug/tessera, then run every test
 #   e2e/browser/run.sh tests/x.test.js run some test files only
 #
-# Installs what it needs when missing: Debian's Chromium (apt) and the npm packages (npm ci:
+# Installs what it needs when missing: Debian's Chromium and psql (apt) and the npm packages (npm ci:
 # playwright-core, which never downloads a browser; smtp-server and mailparser for the
 # email tests' SMTP sink). Environment:
 #   TESSERA_BIN     binary under test (default: target/debug/tessera, built here)
@@ -23,6 +23,16 @@ if [[ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]]; then
   [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
+
+# psql makes and drops the PostgreSQL databases of passwordless.test.js
+if ! command -v psql >/dev/null; then
+  echo "== installing postgresql-client (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=()
+  [[ "$(id -u)" -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends postgresql-client >/dev/null
 fi
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then

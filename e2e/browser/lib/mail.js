@@ -22,13 +22,15 @@ export function startSink(options) {
 
 /**
  * A sink and a Tessera that sends mail to it (`--smtp-url smtp://127.0.0.1:<port>`).
- * `extraArgs` go to `tessera serve` too. Resolves to { server, sink, stop }.
+ * `extraArgs` go to `tessera serve` too; the other options are startTessera's (`host`,
+ * `postgres`). Resolves to { server, sink, stop }.
  */
-export async function startWithMail({ extraArgs = [] } = {}) {
+export async function startWithMail({ extraArgs = [], ...options } = {}) {
   const sink = await startSink();
   let server;
   try {
     server = await startTessera({
+      ...options,
       extraArgs: ['--smtp-url', `smtp://127.0.0.1:${sink.port}`, '--email-from', SENDER, ...extraArgs],
     });
   } catch (e) {

@@ -2,7 +2,8 @@
 // SQLite database in a temporary directory, a fixed secret, and the base URL the browser
 // will use (the server checks the browser's Origin against it). `stop()` ends it.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -52,18 +53,38 @@ async function waitHealthy(baseUrl, child, logs) {
   throw new Error(`tessera did not answer /healthz within ${STARTUP_TIMEOUT_MS} ms:\n${logs.join('')}`);
 }
 
+/** The PostgreSQL server the suites use (trust auth); its `test` database is only the way in. */
+const POSTGRES_URL = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** `sql` through psql on POSTGRES_URL. */
+function psql(sql) {
+  execFileSync('psql', [POSTGRES_URL, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+}
+
+/** A new, empty PostgreSQL database: { url, drop() }. */
+function freshPostgresDatabase() {
+  const name = `tessera_e2e_${randomBytes(6).toString('hex')}`;
+  psql(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.href, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 /**
  * Starts the server. `extraArgs` are appended to `tessera serve` (e.g.
  * ['--access-token-ttl', '10s']). `host` names the base URL's host (passkeys need a domain:
- * 'localhost'; the server listens on 127.0.0.1 either way). Resolves to { baseUrl, logs, stop }.
+ * 'localhost'; the server listens on 127.0.0.1 either way). `postgres`: on a new database of
+ * the PostgreSQL server at $TESSERA_TEST_POSTGRES_URL (dropped at `stop()`) instead of a new
+ * SQLite file. Resolves to { baseUrl, logs, stop }.
  */
-export async function startTessera({ extraArgs = [], host = '127.0.0.1' } = {}) {
+export async function startTessera({ extraArgs = [], host = '127.0.0.1', postgres = false } = {}) {
   if (!existsSync(TESSERA_BIN)) {
     throw new Error(
       `no tessera binary at ${TESSERA_BIN}: build it with \`cargo build -p tessera-cli\` or set TESSERA_BIN`,
     );
   }
   const dir = await mkdtemp(join(tmpdir(), 'tessera-e2e-'));
+  const pg = postgres ? freshPostgresDatabase() : null;
   // A port can be taken between our probe and the server's bind; try a few.
   let lastError;
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -76,7 +97,7 @@ export async function startTessera({ extraArgs = [], host = '127.0.0.1' } = {}) 
         'serve',
         '--bind', `127.0.0.1:${port}`,
         '--base-url', baseUrl,
-        '--database-url', `sqlite://${join(dir, `tessera-${attempt}.db`)}`,
+        '--database-url', pg ? pg.url : `sqlite://${join(dir, `tessera-${attempt}.db`)}`,
         ...extraArgs,
       ],
       {
@@ -108,10 +129,12 @@ export async function startTessera({ extraArgs = [], host = '127.0.0.1' } = {}) 
         clearTimeout(timer);
       }
       await rm(dir, { recursive: true, force: true });
+      pg?.drop();
     };
     return { baseUrl, logs, stop };
   }
   await rm(dir, { recursive: true, force: true });
+  pg?.drop();
   throw lastError;
 }
 

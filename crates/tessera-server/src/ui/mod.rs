@@ -34,6 +34,7 @@ pub(crate) const PAGES: &[&str] = &[
     "/sign-in",
     "/sign-up",
     "/sign-in/email",
+    "/sign-up/email",
     "/forgot-password",
     "/reset-password",
     "/verify-email",

@@ -73,9 +73,9 @@ export async function sendSecondFactorCode() {
 // --- Sign-in by email (magic links and codes) -------------------------------------------
 
 /** Mails a sign-in link that lands on `callbackURL` once its button is pressed. */
-export async function sendSignInLink({ email, callbackURL = '/tasks' }) {
+export async function sendSignInLink({ email, name, callbackURL = '/tasks', newUserCallbackURL = '/account', errorCallbackURL = '/sign-in/email' }) {
   await send('POST', '/api/auth/sign-in/magic-link', {
-    body: { email, callbackURL, errorCallbackURL: '/sign-in/email' },
+    body: { email, name, callbackURL, newUserCallbackURL, errorCallbackURL },
   });
 }
 
@@ -85,9 +85,9 @@ export async function sendSignInCode({ email }) {
 }
 
 /** Signs in with a mailed code; resolves like `signIn`. */
-export async function signInWithCode({ email, otp }) {
+export async function signInWithCode({ email, otp, name }) {
   token.clear();
-  const { data } = await send('POST', '/api/auth/sign-in/email-otp', { body: { email, otp, rememberMe: true } });
+  const { data } = await send('POST', '/api/auth/sign-in/email-otp', { body: { email, otp, name, rememberMe: true } });
   if (data.twoFactorRedirect) return { twoFactor: data.twoFactorMethods ?? [] };
   return { user: data.user };
 }

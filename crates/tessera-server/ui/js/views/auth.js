@@ -154,6 +154,22 @@ export function authView(app, mode) {
     alert.el,
     Object.values(fields).map((f) => f.wrap),
     submit.el,
+    signingUp &&
+      emailSignInWays().length > 0 &&
+      h(
+        'p',
+        { class: 'form-aside' },
+        h(
+          'a',
+          {
+            href: '/sign-up/email',
+            id: 'email-sign-up',
+            'data-link': true,
+            onclick: () => (app.prefillEmail = fields.email.value.trim() || null),
+          },
+          'Sign up without a password',
+        ),
+      ),
     !signingUp &&
       h(
         'p',

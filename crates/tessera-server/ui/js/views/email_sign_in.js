@@ -1,6 +1,8 @@
 // Sign-in by email (`/sign-in/email`): "Email me a link" (Better Auth's magicLink: the link
 // opens a confirmation page served by the auth server, whose button signs in) and "Email me
-// a code" (emailOTP: a 6-digit code typed here). Shown only when the server has them on
+// a code" (emailOTP: a 6-digit code typed here). The same page in 'sign-up' mode
+// (`/sign-up/email`) asks for a name too: the link or code creates the account, with no
+// password ever (an address that already has an account is simply signed in). Shown only when the server has them on
 // (index.html's `tessera-email-sign-in` meta). Also `emailCodeOption`, which the two-step
 // verification page uses to offer the code by email.
 
@@ -25,10 +27,14 @@ function linkError(code) {
     : 'That sign-in link has expired or was already used. Send yourself a new one.';
 }
 
-/** The sign-in-by-email page. */
-export function emailSignInView(app) {
+/** The sign-in-by-email page (`mode` 'sign-in'), or sign-up without a password ('sign-up'). */
+export function emailSignInView(app, mode = 'sign-in') {
+  const signingUp = mode === 'sign-up';
   const ways = emailSignInWays();
   const alert = formAlert();
+  const name = signingUp
+    ? field({ id: 'name', label: 'Name', autocomplete: 'name', required: true, maxlength: 200 })
+    : null;
   const email = field({
     id: 'email',
     label: 'Email',
@@ -54,6 +60,12 @@ export function emailSignInView(app) {
   function address() {
     alert.clear();
     email.clearError();
+    name?.clearError();
+    if (name && !name.value.trim()) {
+      name.setError('Enter your name.');
+      name.control.focus();
+      return null;
+    }
     const value = email.value.trim();
     if (!value) email.setError('Enter your email address.');
     else if (!EMAIL_SHAPE.test(value)) email.setError(VALID_EMAIL);
@@ -62,12 +74,18 @@ export function emailSignInView(app) {
     return null;
   }
 
+  /** The name to create the account with (sign-up mode only). */
+  const newName = () => (name ? name.value.trim() : undefined);
+
   function failed(e, button) {
     button.set(false);
     const why = explain(e);
     if (why.field === 'email') {
       email.setError(why.text);
       email.control.focus();
+    } else if (why.field === 'name' && name) {
+      name.setError(why.text);
+      name.control.focus();
     } else if (why.retryAfter) {
       button.el.disabled = true;
       alert.countdown(why.retryAfter, () => {
@@ -83,7 +101,11 @@ export function emailSignInView(app) {
     if (!to || linkButton.busy) return;
     linkButton.set(true);
     try {
-      await api.sendSignInLink({ email: to });
+      await api.sendSignInLink({
+        email: to,
+        name: newName(),
+        errorCallbackURL: signingUp ? '/sign-up/email' : '/sign-in/email',
+      });
       linkButton.set(false);
       replace(
         card,
@@ -92,10 +114,12 @@ export function emailSignInView(app) {
         h(
           'div',
           { class: 'landing-body', role: 'status' },
-          h('p', null, 'If ', h('strong', { class: 'user-text' }, to), ' has an account, a sign-in link is on its way. Open it on this device and press “Sign in”.'),
+          signingUp
+            ? h('p', null, 'A link is on its way to ', h('strong', { class: 'user-text' }, to), '. Open it on this device and press “Create account”: no password needed.')
+            : h('p', null, 'A sign-in link is on its way to ', h('strong', { class: 'user-text' }, to), '. Open it on this device and press the button on the page it opens.'),
           h('p', { class: 'muted' }, 'The link works once, for 10 minutes. Nothing arrived? Check your spam folder.'),
         ),
-        h('a', { href: '/sign-in', class: 'btn btn-secondary btn-block', 'data-link': true }, 'Back to sign-in'),
+        h('a', { href: signingUp ? '/sign-up' : '/sign-in', class: 'btn btn-secondary btn-block', 'data-link': true }, signingUp ? 'Back to sign-up' : 'Back to sign-in'),
       );
       card.querySelector('h1').focus();
     } catch (e) {
@@ -130,7 +154,9 @@ export function emailSignInView(app) {
       required: true,
       hint: 'The 6-digit code in the email. It works once, for 10 minutes.',
     });
-    const submit = busyButton({ label: 'Sign in', busyLabel: 'Signing in…' });
+    const submit = busyButton(
+      signingUp ? { label: 'Create account', busyLabel: 'Creating your account…' } : { label: 'Sign in', busyLabel: 'Signing in…' },
+    );
     submit.el.classList.add('btn-block');
     const again = h('button', { type: 'button', class: 'btn btn-link', id: 'send-again' }, 'Send a new code');
     again.addEventListener('click', async () => {
@@ -166,7 +192,7 @@ export function emailSignInView(app) {
       }
       submit.set(true);
       try {
-        const result = await api.signInWithCode({ email: to, otp: value });
+        const result = await api.signInWithCode({ email: to, otp: value, name: newName() });
         app.prefillEmail = null;
         if (result.twoFactor) {
           app.twoFactorMethods = result.twoFactor;
@@ -192,11 +218,7 @@ export function emailSignInView(app) {
     });
     replace(
       card,
-      head('Enter your code', [
-        'If ',
-        h('strong', { class: 'user-text' }, to),
-        ' has an account, we’ve emailed it a 6-digit code.',
-      ]),
+      head('Enter your code', ['We’ve emailed a 6-digit code to ', h('strong', { class: 'user-text' }, to), '.']),
       form,
     );
     otp.control.focus();
@@ -230,6 +252,7 @@ export function emailSignInView(app) {
       },
     },
     alert.el,
+    name?.wrap,
     email.wrap,
     ways.includes('link') && linkButton.el,
     ways.includes('code') && codeButton.el,
@@ -238,15 +261,23 @@ export function emailSignInView(app) {
   const card = h(
     'div',
     { class: 'card auth-card' },
-    head('Sign in with your email', 'No password needed: we’ll email you a way in.'),
+    signingUp
+      ? head('Create your account', 'No password needed: we’ll email you a link or a code that creates it. Add a passkey afterwards to sign in with your fingerprint, face or screen lock.')
+      : head('Sign in with your email', 'No password needed: we’ll email you a way in.'),
     pending && notice(pending),
-    ways.length ? form : h('p', null, 'Signing in by email is not available on this server.'),
+    ways.length ? form : h('p', null, signingUp ? 'Signing up by email is not available on this server.' : 'Signing in by email is not available on this server.'),
   );
   const node = h(
     'section',
     { class: 'auth' },
     card,
-    h('p', { class: 'auth-switch' }, h('a', { href: '/sign-in', 'data-link': true }, 'Sign in with your password')),
+    h(
+      'p',
+      { class: 'auth-switch' },
+      signingUp
+        ? ['Already have an account? ', h('a', { href: '/sign-in', 'data-link': true }, 'Sign in')]
+        : h('a', { href: '/sign-in', 'data-link': true }, 'Sign in with your password'),
+    ),
   );
   return { node, dispose: alert.dispose };
 }

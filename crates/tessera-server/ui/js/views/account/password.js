@@ -1,7 +1,9 @@
 // Account → Password: change it (POST /api/auth/change-password), optionally signing out
-// every other session.
+// every other session. An account made without a password (by an emailed link or code, or an
+// identity provider: GET /api/auth/list-accounts has no `credential`) is told so instead, and
+// offered the reset link to choose one.
 
-import { h } from '../../dom.js';
+import { h, replace } from '../../dom.js';
 import * as api from '../../api.js';
 import { explain } from '../../errors.js';
 import { busyButton, checkbox, field, formAlert } from '../../form.js';
@@ -93,18 +95,53 @@ export function passwordSection(app) {
     }
   }
 
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true, 'aria-label': 'Change password', onsubmit: onSubmit },
+    alert.el,
+    current.wrap,
+    next.wrap,
+    others.wrap,
+    h('div', { class: 'form-actions' }, save.el),
+  );
   const node = accountSection(
     { id: 'password', title: 'Password', description: 'Change the password you sign in with.', iconName: 'key' },
-    h(
-      'form',
-      { class: 'form', novalidate: true, 'aria-label': 'Change password', onsubmit: onSubmit },
-      alert.el,
-      current.wrap,
-      next.wrap,
-      others.wrap,
-      h('div', { class: 'form-actions' }, save.el),
-    ),
+    form,
   );
+
+  /** Instead of the form, for an account without a password. */
+  function noPassword() {
+    const send = busyButton({ label: 'Email me a link to choose one', busyLabel: 'Sending…', className: 'btn btn-secondary', type: 'button' });
+    send.el.id = 'set-password';
+    send.el.addEventListener('click', async () => {
+      if (send.busy) return;
+      alert.clear();
+      send.set(true);
+      try {
+        await api.requestPasswordReset({ email: app.user.email });
+        if (disposed) return;
+        send.set(false);
+        alert.note('success', `A link to choose a password is on its way to ${app.user.email}. Choosing it signs you out everywhere.`);
+      } catch (e) {
+        if (api.isSessionEnded(e) || disposed) return;
+        send.set(false);
+        alert.show(explain(e).text);
+      }
+    });
+    replace(
+      form.parentNode,
+      alert.el,
+      h('p', { class: 'muted', id: 'no-password' }, 'You sign in without a password: with a link or code sent to your email, a passkey, or a linked provider.'),
+      app.emailEnabled && h('div', { class: 'form-actions' }, send.el),
+    );
+  }
+
+  api
+    .listAccounts()
+    .then((accounts) => {
+      if (!disposed && !accounts.some((a) => a.providerId === 'credential')) noPassword();
+    })
+    .catch(() => {});
   return {
     node,
     dispose() {
