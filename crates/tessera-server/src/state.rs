@@ -12,13 +12,14 @@ use tessera_store::Store;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::origin::TrustedOrigins;
 use crate::http::rate_limit::RateLimiter;
+use crate::http::{ApiResult, ErrorCode};
 use crate::keys::KeyRing;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::password::Passwords;
 use crate::providers::IdentityProviders;
 use crate::revocation::Revocations;
-use crate::session::Sessions;
+use crate::session::{Current, Sessions};
 use crate::settings::Settings;
 
 /// Everything the auth server's handlers use. Cheap to clone: one `Arc`.
@@ -102,6 +103,20 @@ impl AuthState {
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    /// 403 `SESSION_NOT_FRESH` unless the session began within the fresh age: for what a
+    /// stolen old cookie must not do (plant or remove a passkey, link or unlink an identity,
+    /// change the two-factor settings of an account without a password).
+    pub(crate) fn require_fresh(&self, current: &Current) -> ApiResult<()> {
+        let age = self
+            .clock()
+            .now_ms()
+            .saturating_sub(current.session.created_at);
+        if age > tessera_core::clock::millis(self.settings().providers.fresh_age) {
+            return Err(ErrorCode::SessionNotFresh.into());
+        }
+        Ok(())
     }
 
     /// The store.

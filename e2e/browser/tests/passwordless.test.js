@@ -2,7 +2,8 @@
 // Chromium, on SQLite and on PostgreSQL: sign up on "Sign up without a password" with a name
 // and an address, open the emailed link (its page creates the account only when its button is
 // pressed), add a passkey on the Account page with Chromium's virtual authenticator, sign
-// out, and sign in with the passkey. The same with an emailed code instead of the link. Mail
+// out, and sign in with the passkey. The same with an emailed code instead of the link, then
+// two-step verification started without a password to give. Mail
 // goes to a real SMTP server started here; PostgreSQL is the suites' server
 // ($TESSERA_TEST_POSTGRES_URL), each run on a database of its own.
 
@@ -149,6 +150,14 @@ for (const backend of ['sqlite', 'postgres']) {
 
       await passkeyFromNowOn(page, cdp, authenticatorId);
       assert.equal(await passwordSignInStatus(server.baseUrl, me.email), 401, 'the account has no password');
+
+      // Two-step verification asks for no password here: the fresh sign-in is the proof.
+      await page.getByRole('link', { name: 'Account' }).click();
+      const twoStep = page.locator('#account-two-factor');
+      await twoStep.getByText('Sign-in asks only for your email link, code or passkey.').waitFor();
+      assert.equal(await twoStep.getByLabel('Your password').count(), 0);
+      await twoStep.getByRole('button', { name: 'Turn on two-step verification' }).click();
+      await twoStep.locator('img.qr').waitFor();
       assert.deepEqual(page.problems.filter((p) => !/status of 4\d\d/.test(p)), []);
       await page.context().close();
     });

@@ -727,9 +727,9 @@ fn two_factor_schemas(auth_response: &Value) -> Value {
         },
         "TwoFactorPasswordRequest": {
             "type": "object",
-            "required": ["password"],
             "properties": {
-                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN },
+                "password": { "type": "string", "maxLength": MAX_PASSWORD_LEN,
+                    "description": "Required when the account has a password; an account without one needs a session begun within the fresh age instead (403 SESSION_NOT_FRESH)" },
                 "issuer": { "type": ["string", "null"], "maxLength": 100, "description": "The name authenticator apps show (default: Tessera)" },
             },
         },

@@ -43,7 +43,7 @@ use crate::http::origin::{self, OriginChecked};
 use crate::http::rate_limit::{RateLimit, rules};
 use crate::http::{ApiError, ApiResult, ErrorCode, JsonBody};
 use crate::openapi::{Operation, Routes};
-use crate::session::{Current, CurrentSession, FirstFactor, Grant, Proof, Started};
+use crate::session::{CurrentSession, FirstFactor, Grant, Proof, Started};
 use crate::state::AuthState;
 
 /// How long a ceremony may take, from the options to the verification (Better Auth: 5 min).
@@ -215,19 +215,6 @@ fn relying_party(state: &AuthState) -> WebauthnCore {
         Some(false),
         Some(false),
     )
-}
-
-/// Registering or removing a passkey needs a session younger than the fresh age: a stolen
-/// old cookie cannot plant the thief's authenticator or remove the owner's.
-fn require_fresh(state: &AuthState, current: &Current) -> ApiResult<()> {
-    let age = state
-        .clock()
-        .now_ms()
-        .saturating_sub(current.session.created_at);
-    if age > tessera_core::clock::millis(state.settings().providers.fresh_age) {
-        return Err(ErrorCode::SessionNotFresh.into());
-    }
-    Ok(())
 }
 
 fn query_value(query: Option<&str>, key: &str) -> Option<String> {
@@ -403,7 +390,7 @@ async fn generate_register_options(
     CurrentSession(current, _): CurrentSession,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    require_fresh(&state, &current)?;
+    state.require_fresh(&current)?;
     let attachment = match query_value(query.as_deref(), "authenticatorAttachment").as_deref() {
         None => None,
         Some("platform") => Some(AuthenticatorAttachment::Platform),
@@ -456,7 +443,7 @@ async fn verify_registration(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    require_fresh(&state, &current)?;
+    state.require_fresh(&current)?;
     let response: RegisterPublicKeyCredential = response_of(&body)?;
     let name = body
         .opt_string("name")?
@@ -658,7 +645,7 @@ async fn delete_passkey(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let id = body.string("id")?;
-    require_fresh(&state, &current)?;
+    state.require_fresh(&current)?;
     if !state
         .store()
         .delete_passkey(UserId(&current.user.id), id)

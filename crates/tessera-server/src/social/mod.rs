@@ -31,7 +31,7 @@ use crate::http::rate_limit::{RateLimit, rules};
 use crate::http::{ApiError, ApiResult, ErrorCode, Fields, JsonBody, JsonOrFormBody};
 use crate::openapi::{Auth, Operation, Routes};
 use crate::providers::{Identity, IdentityProviders, Runtime};
-use crate::session::{Current, CurrentSession, FirstFactor, Grant, Proof, Started};
+use crate::session::{CurrentSession, FirstFactor, Grant, Proof, Started};
 use crate::state::AuthState;
 
 /// Where these routes are mounted (the callback URL registered with a provider is
@@ -332,19 +332,6 @@ async fn sign_in_social(
     start_flow(&state, p, &fields, None).await
 }
 
-/// Linking and unlinking need a session younger than the fresh age: a stolen old cookie
-/// cannot attach the thief's identity or remove the owner's.
-fn require_fresh(state: &AuthState, current: &Current) -> ApiResult<()> {
-    let age = state
-        .clock()
-        .now_ms()
-        .saturating_sub(current.session.created_at);
-    if age > tessera_core::clock::millis(state.settings().providers.fresh_age) {
-        return Err(ErrorCode::SessionNotFresh.into());
-    }
-    Ok(())
-}
-
 async fn link_social(
     State(state): State<AuthState>,
     _: OriginChecked<origin::rules::CookieOnly>,
@@ -352,7 +339,7 @@ async fn link_social(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Response> {
     let p = provider(&state, &fields)?;
-    require_fresh(&state, &current)?;
+    state.require_fresh(&current)?;
     start_flow(&state, p, &fields, Some(current.user.id.clone())).await
 }
 
@@ -838,7 +825,7 @@ async fn unlink_account(
     JsonBody(fields): JsonBody,
 ) -> ApiResult<Json<Value>> {
     let account_id = fields.string("accountId")?;
-    require_fresh(&state, &current)?;
+    state.require_fresh(&current)?;
     match state
         .store()
         .unlink_account(UserId(&current.user.id), account_id)

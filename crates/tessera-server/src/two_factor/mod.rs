@@ -44,10 +44,8 @@ pub(crate) fn routes() -> Routes<AuthState> {
     let password_op = |op: Operation| {
         op.tag(TAG)
             .json_body("TwoFactorPasswordRequest", true)
-            .error(&[
-                ErrorCode::InvalidPassword,
-                ErrorCode::CredentialAccountNotFound,
-            ])
+            .error(&[ErrorCode::InvalidPassword])
+            .error(&[ErrorCode::SessionNotFresh])
             .uses_database()
     };
     let verify_op = |op: Operation| {
@@ -81,7 +79,8 @@ pub(crate) fn routes() -> Routes<AuthState> {
                 "Start a TOTP enrolment",
             ))
             .describe(
-                "Checks the password, stores a new 160-bit TOTP key (encrypted) and 10 new \
+                "Checks the password (an account without one: a fresh session), stores a new \
+                 160-bit TOTP key (encrypted) and 10 new \
                  backup codes, and answers with the `otpauth://` URI, a QR code of it as SVG \
                  (`totpQR`) and the backup codes, shown this once. Two-factor is on only once \
                  `verify-totp` accepts a code from the authenticator.",
@@ -181,16 +180,28 @@ pub(crate) fn routes() -> Routes<AuthState> {
         .merge(email_code::routes())
 }
 
-/// Checks the caller's password (400 `INVALID_PASSWORD` otherwise).
-async fn check_password(state: &AuthState, user: &User, raw: &str) -> ApiResult<()> {
-    let invalid = || ApiError::new(ErrorCode::InvalidPassword, "Invalid password");
-    let candidate = Password::candidate(raw).map_err(|_| invalid())?;
+/// Makes sure the caller is the account's owner before its two-factor settings change: the
+/// `password` field when the account has a password (400 `INVALID_PASSWORD` otherwise);
+/// for an account without one (signed up by email or an identity provider), a session
+/// begun within the fresh age (403 `SESSION_NOT_FRESH`), as Better Auth's
+/// `allowPasswordless` but with the age bound.
+async fn confirm_owner(
+    state: &AuthState,
+    current: &Current,
+    body: &crate::http::Fields,
+) -> ApiResult<()> {
     let stored = state
         .store()
-        .user_with_password_by_id(&user.id)
+        .user_with_password_by_id(&current.user.id)
         .await?
-        .and_then(|(_, hash)| hash)
-        .ok_or_else(|| ApiError::from(ErrorCode::CredentialAccountNotFound))?;
+        .and_then(|(_, hash)| hash);
+    let Some(stored) = stored else {
+        body.opt_string("password")?;
+        return state.require_fresh(current);
+    };
+    let raw = body.string("password")?;
+    let invalid = || ApiError::new(ErrorCode::InvalidPassword, "Invalid password");
+    let candidate = Password::candidate(raw).map_err(|_| invalid())?;
     match state.passwords().verify(candidate, Some(stored)).await? {
         PasswordVerdict::Match { .. } => Ok(()),
         _ => Err(invalid()),
@@ -227,9 +238,8 @@ async fn enable(
     CurrentSession(current, _): CurrentSession,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let password = body.string("password")?;
     let issuer = issuer(&body)?;
-    check_password(&state, &current.user, password).await?;
+    confirm_owner(&state, &current, &body).await?;
     let user = &current.user;
     let totp = Totp::generate();
     let (codes, digests) = new_backup_codes(&state, &user.id);
@@ -259,7 +269,7 @@ async fn disable(
     CurrentSession(current, _): CurrentSession,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    check_password(&state, &current.user, body.string("password")?).await?;
+    confirm_owner(&state, &current, &body).await?;
     state
         .store()
         .disable_two_factor(UserId(&current.user.id), state.clock().now_ms())
@@ -280,9 +290,8 @@ async fn get_totp_uri(
     CurrentSession(current, _): CurrentSession,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let password = body.string("password")?;
     let issuer = issuer(&body)?;
-    check_password(&state, &current.user, password).await?;
+    confirm_owner(&state, &current, &body).await?;
     let row = state
         .store()
         .two_factor(UserId(&current.user.id))
@@ -303,7 +312,7 @@ async fn generate_backup_codes(
     CurrentSession(current, _): CurrentSession,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    check_password(&state, &current.user, body.string("password")?).await?;
+    confirm_owner(&state, &current, &body).await?;
     if !current.user.two_factor_enabled {
         return Err(ErrorCode::TwoFactorNotEnabled.into());
     }

@@ -18,7 +18,7 @@ fn unlimited(s: &mut tessera_server::Settings) {
 }
 
 /// Waits for the `nth` (1-based) message to `to` whose subject starts with `subject`.
-async fn mail_to(smtp: &SmtpServer, to: &str, subject: &str, nth: usize) -> Mail {
+pub(crate) async fn mail_to(smtp: &SmtpServer, to: &str, subject: &str, nth: usize) -> Mail {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let matching: Vec<Mail> = smtp
@@ -39,7 +39,7 @@ async fn mail_to(smtp: &SmtpServer, to: &str, subject: &str, nth: usize) -> Mail
 }
 
 /// The 6-digit code a message carries.
-fn code_in(mail: &Mail) -> String {
+pub(crate) fn code_in(mail: &Mail) -> String {
     mail.text
         .split_whitespace()
         .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))

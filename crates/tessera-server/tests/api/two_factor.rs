@@ -1009,3 +1009,78 @@ async fn a_password_reset_does_not_skip_the_second_factor() {
     let row = app.store().two_factor(UserId(&e.user.id)).await.unwrap();
     assert!(row.is_some_and(|r| r.verified_at.is_some()));
 }
+
+#[tokio::test]
+async fn an_account_without_a_password_manages_two_factor_with_a_fresh_session() {
+    use crate::email_sign_in::{code_in, mail_to};
+    let (app, smtp) = spawn_app_with_mail(|s| {
+        s.security.rate_limits = tessera_server::http::rate_limit::RateLimits::disabled();
+    })
+    .await;
+    let email = unique_email();
+    let sign_in_by_code = |n: usize| {
+        let (app, smtp, email) = (&app, &smtp, email.clone());
+        async move {
+            app.browser()
+                .post_json(
+                    "/api/auth/email-otp/send-verification-otp",
+                    &json!({ "email": email, "type": "sign-in" }),
+                )
+                .await;
+            let code = code_in(&mail_to(smtp, &email, "Your Tessera sign-in code", n).await);
+            let browser = app.browser();
+            let res = browser
+                .post_json(
+                    "/api/auth/sign-in/email-otp",
+                    &json!({ "email": email, "otp": code }),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let body: Value = res.json().await.unwrap();
+            (browser, body)
+        }
+    };
+    // signed up by an emailed code: no password to give
+    let (browser, _) = sign_in_by_code(1).await;
+    let res = browser
+        .post_json("/api/auth/two-factor/enable", &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let totp = totp_of(body["totpURI"].as_str().unwrap());
+    let res = browser
+        .post_json(
+            "/api/auth/two-factor/verify-totp",
+            &json!({ "code": app.code(&totp) }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.next_step();
+
+    // an old session may not change it, with or without a made-up password
+    app.clock.advance(std::time::Duration::from_secs(3600));
+    for body in [json!({}), json!({ "password": "made up entirely" })] {
+        for path in [
+            "/api/auth/two-factor/generate-backup-codes",
+            "/api/auth/two-factor/get-totp-uri",
+            "/api/auth/two-factor/disable",
+        ] {
+            let res = browser.post_json(path, &body).await;
+            assert_error(res, StatusCode::FORBIDDEN, "SESSION_NOT_FRESH").await;
+        }
+    }
+    // the next sign-in by mail owes the second factor
+    let (_, body) = sign_in_by_code(2).await;
+    assert_eq!(body["twoFactorRedirect"], json!(true), "{body}");
+
+    // an account with a password still has to give it
+    let other = app.browser();
+    let res = other
+        .sign_up(&json!({ "name": "P", "email": unique_email(), "password": PASSWORD }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = other
+        .post_json("/api/auth/two-factor/enable", &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

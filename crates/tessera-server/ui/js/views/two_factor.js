@@ -137,26 +137,35 @@ function codeList(codes) {
   );
 }
 
-/** A password prompt with one button; `action(password)` runs on submit. */
-function passwordForm({ id, label, busyLabel, className, action, onError }) {
-  const pw = field({ id, label: 'Your password', type: 'password', autocomplete: 'current-password', maxlength: 128, required: true });
+/**
+ * A password prompt with one button; `action(password)` runs on submit. Without
+ * `needsPassword` (an account with no password: the server asks for a recent sign-in
+ * instead) only the button, and `action(undefined)`.
+ */
+function passwordForm({ id, label, busyLabel, className, action, onError, needsPassword = true }) {
+  const pw = needsPassword
+    ? field({ id, label: 'Your password', type: 'password', autocomplete: 'current-password', maxlength: 128, required: true })
+    : null;
   const button = busyButton({ label, busyLabel, className });
-  const form = h('form', { class: 'form form-inline', novalidate: true }, pw.wrap, button.el);
+  button.el.id = `${id}-button`;
+  const form = h('form', { class: 'form form-inline', novalidate: true }, pw?.wrap, button.el);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (button.busy) return;
-    pw.clearError();
-    if (!pw.value) {
-      pw.setError('Enter your password.');
-      pw.control.focus();
-      return;
+    if (pw) {
+      pw.clearError();
+      if (!pw.value) {
+        pw.setError('Enter your password.');
+        pw.control.focus();
+        return;
+      }
     }
     button.set(true);
     try {
-      await action(pw.value);
+      await action(pw?.value);
     } catch (e) {
       const why = explain(e);
-      if (why.field === 'password') {
+      if (why.field === 'password' && pw) {
         pw.setError(why.text);
         pw.control.select();
       } else onError(why.text);
@@ -174,12 +183,16 @@ export function twoFactorSection(app) {
   let disposed = false;
 
   const fail = (text) => alert.show(text);
+  // An account without a password (signed up by email or a provider) confirms with a recent
+  // sign-in instead; until the list of sign-in methods says otherwise, a password is asked.
+  let hasPassword = true;
 
   async function load() {
     alert.clear();
     try {
-      const status = await api.twoFactorStatus();
+      const [status, accounts] = await Promise.all([api.twoFactorStatus(), api.listAccounts().catch(() => null)]);
       if (disposed) return;
+      hasPassword = !accounts || accounts.some((a) => a.providerId === 'credential');
       body.removeAttribute('aria-busy');
       if (status.enabled) showEnabled(status);
       else showDisabled();
@@ -191,8 +204,14 @@ export function twoFactorSection(app) {
   function showDisabled() {
     replace(
       body,
-      h('p', { class: 'tf-status' }, h('span', { class: 'badge' }, 'Off'), ' Sign-in asks only for your password.'),
+      h(
+        'p',
+        { class: 'tf-status' },
+        h('span', { class: 'badge' }, 'Off'),
+        hasPassword ? ' Sign-in asks only for your password.' : ' Sign-in asks only for your email link, code or passkey.',
+      ),
       passwordForm({
+        needsPassword: hasPassword,
         id: 'tf-enable-password',
         label: 'Turn on two-step verification',
         busyLabel: 'Starting…',
@@ -263,6 +282,7 @@ export function twoFactorSection(app) {
         h('span', { class: 'tf-left' }, `${status.backupCodesLeft} backup code${status.backupCodesLeft === 1 ? '' : 's'} left.`),
       ),
       passwordForm({
+        needsPassword: hasPassword,
         id: 'tf-codes-password',
         label: 'New backup codes',
         busyLabel: 'Creating…',
@@ -276,6 +296,7 @@ export function twoFactorSection(app) {
       }),
       codesOut,
       passwordForm({
+        needsPassword: hasPassword,
         id: 'tf-disable-password',
         label: 'Turn off',
         busyLabel: 'Turning off…',
