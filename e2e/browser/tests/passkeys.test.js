@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import { virtualAuthenticator } from '../lib/authenticator.js';
 import { launchBrowser, openPage, screenshot, uniqueUser } from '../lib/browser.js';
 import { startTessera } from '../lib/server.js';
 import { signOut, signUp, tasksLoaded } from '../lib/ui.js';
@@ -24,23 +25,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** A platform authenticator with resident keys on the page's browser context. */
-async function virtualAuthenticator(page, { isUserVerified = true } = {}) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 async function addPasskey(page, name) {
   await page.getByRole('link', { name: 'Account' }).click();

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { virtualAuthenticator } from '../lib/authenticator.js';
 import { launchBrowser, openPage, screenshot, uniqueUser } from '../lib/browser.js';
 import { linkTo, startWithMail } from '../lib/mail.js';
 import { signOut, tasksLoaded } from '../lib/ui.js';
@@ -23,23 +24,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** A platform authenticator that verifies the user, on the page's browser context. */
-async function virtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 /** From the sign-up page to "Sign up without a password", filled in. */
 async function openEmailSignUp(page, me) {
