@@ -4,12 +4,12 @@
 // as received. Screenshots of each page.
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, openPage, screenshot, uniqueUser } from '../lib/browser.js';
 import { linkTo, startWithMail } from '../lib/mail.js';
 import { createUser } from '../lib/server.js';
+import { enrolTotp } from '../lib/two-factor.js';
 import { tasksLoaded } from '../lib/ui.js';
 
 let browser;
@@ -34,47 +34,6 @@ async function openEmailSignIn(page, email) {
   await page.waitForURL('**/sign-in/email');
   await page.getByRole('heading', { name: 'Sign in with your email', level: 1 }).waitFor();
   assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), email, 'the address carries over');
-}
-
-/** RFC 6238 code (SHA-1, 6 digits, 30 s) of the base32 key in an otpauth:// URI, now. */
-function totpNow(uri) {
-  const secret = new URL(uri).searchParams.get('secret');
-  const bytes = [];
-  let acc = 0;
-  let n = 0;
-  for (const ch of secret) {
-    acc = (acc << 5) | 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(ch);
-    n += 5;
-    if (n >= 8) {
-      n -= 8;
-      bytes.push((acc >>> n) & 0xff);
-    }
-  }
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000)));
-  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const at = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-/** Turns two-step verification on for `user` through the API (as the Security page does). */
-async function enrolTotp(baseUrl, user) {
-  const call = async (path, body, cookie) => {
-    const res = await fetch(`${baseUrl}/api/auth/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: baseUrl, ...(cookie ? { cookie } : {}) },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
-    return res;
-  };
-  const signedIn = await call('sign-in/email', { email: user.email, password: user.password });
-  const cookie = signedIn.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const { totpURI } = await (await call('two-factor/enable', { password: user.password }, cookie)).json();
-  await call('two-factor/verify-totp', { code: totpNow(totpURI) }, cookie);
 }
 
 describe('sign-in by email, with mail delivered to an SMTP server', () => {

@@ -2,7 +2,8 @@
 // `WebAuthn.*`): sign up, add a passkey on the Account page, sign out, and sign in with the
 // passkey — the button and the email field's autofill (conditional UI) — without typing a
 // password; an authenticator that does not verify the user leads a two-factor account to the
-// second step. Served from http://localhost:<port>: a relying-party id is a domain, never an
+// second step (the authenticator's UV flag turned off with DevTools' response override
+// bits). Served from http://localhost:<port>: a relying-party id is a domain, never an
 // IP address.
 
 import assert from 'node:assert/strict';
@@ -10,7 +11,8 @@ import { after, before, test } from 'node:test';
 
 import { virtualAuthenticator } from '../lib/authenticator.js';
 import { launchBrowser, openPage, screenshot, uniqueUser } from '../lib/browser.js';
-import { startTessera } from '../lib/server.js';
+import { createUser, startTessera } from '../lib/server.js';
+import { enrolTotp } from '../lib/two-factor.js';
 import { signOut, signUp, tasksLoaded } from '../lib/ui.js';
 
 let server;
@@ -87,5 +89,44 @@ test('the email field offers the passkey (conditional UI)', { timeout: 90_000 },
   // the authenticator is asked: the page signs in without any click.
   await page.reload();
   await page.waitForURL('**/tasks', { timeout: 20_000 });
+  await tasksLoaded(page);
+});
+
+test('user verification on and off: only a verified passkey stands in for the second step', { timeout: 90_000 }, async () => {
+  const user = uniqueUser('pkuv');
+  await createUser(server.baseUrl, user);
+  const { backupCodes } = await enrolTotp(server.baseUrl, user);
+  const page = await openPage(browser, server.baseUrl);
+  await page.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  const { authenticatorId, cdp } = await virtualAuthenticator(page);
+  const secondStep = async (code) => {
+    await page.waitForURL('**/two-factor');
+    await page.getByRole('button', { name: 'Use a backup code instead' }).click();
+    await page.getByLabel('Backup code', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/tasks');
+  };
+  await page.goto('/sign-in');
+  await page.getByLabel('Email', { exact: true }).fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await secondStep(backupCodes[0]);
+  await addPasskey(page, 'Laptop');
+  await signOut(page);
+
+  // UV on: the passkey is two factors (something held, someone verified): straight in
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await page.waitForURL('**/tasks');
+  await signOut(page);
+
+  // UV off (the authenticator's answer says the user was not verified): the passkey is one
+  // factor, and the second step is still asked
+  await cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId, isBadUV: true });
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await page.getByRole('heading', { name: 'Two-step verification', level: 1 }).waitFor();
+  await screenshot(page, 'passkey-without-uv-second-step');
+  await secondStep(backupCodes[1]);
   await tasksLoaded(page);
 });

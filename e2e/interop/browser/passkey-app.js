@@ -19,6 +19,7 @@ async function step(fn) {
 
 window.interop = {
   signUp: (email, password, name) => step(() => authClient.signUp.email({ email, password, name })),
+  signIn: (email, password) => step(() => authClient.signIn.email({ email, password })),
   signOut: () => step(() => authClient.signOut()),
   getSession: () => step(() => authClient.getSession()),
   addPasskey: (name) => step(() => authClient.passkey.addPasskey({ name })),

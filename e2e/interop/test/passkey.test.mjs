@@ -1,6 +1,7 @@
 // Passkeys with the unmodified Better Auth client and `@better-auth/passkey`'s client plugin
 // in Chromium, with the browser's virtual authenticator (DevTools protocol `WebAuthn.*`):
-// sign up → add a passkey → sign out → sign in with it → list, rename, delete. The same
+// sign up → add a passkey → sign out → sign in with it → list, rename, delete; then the same
+// with the authenticator's user verification off. The same
 // script runs against Tessera and against a real Better Auth 1.7.25 server with the passkey
 // plugin, each behind one origin (lib/same-origin.mjs: rp id `localhost`). Where the two
 // answer differently the test says which answer each gives; docs/better-auth-differences.md
@@ -139,6 +140,38 @@ for (const server of ['tessera', 'better-auth']) {
       assert.equal(res.data, null);
       assert.equal(res.error.status, 401);
       assert.equal(res.error.code, 'PASSKEY_NOT_FOUND');
+    });
+
+    it('an authenticator without user verification registers and signs in (no second factor on the account)', async () => {
+      // Both servers accept a passkey that did not verify the user as a first factor;
+      // Tessera then still asks a two-factor account for its second factor (e2e/browser).
+      // The authenticator's answers now say the user was not verified (the UV flag off in
+      // the signed authenticator data; DevTools' response override bits).
+      await cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId, isBadUV: true });
+      // (the deleted passkey's credential would otherwise be offered first)
+      await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+      const inAgain = await call('signIn', email, PASSWORD);
+      assert.equal(inAgain.error, null, JSON.stringify(inAgain.error));
+      const added = await call('addPasskey', 'No UV');
+      assert.equal(added.thrown, undefined, added.thrown);
+      assert.equal(added.error, null, `addPasskey: ${JSON.stringify(added.error)}`);
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      assert.equal(credentials.length, 1);
+      await call('signOut');
+      const res = await call('signInPasskey');
+      assert.equal(res.thrown, undefined, res.thrown);
+      assert.equal(res.error, null, JSON.stringify(res.error));
+      assert.equal(res.data.user.id, userId);
+      assert.equal((await call('getSession')).data.user.id, userId);
+      if (server === 'tessera') {
+        // the access token says a hardware key, not a verified user: no `user`, no `mfa`
+        const amr = await page.evaluate(async () => {
+          const { token } = await (await fetch('/api/auth/token', { credentials: 'include' })).json();
+          const b64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+          return JSON.parse(atob(b64)).amr;
+        });
+        assert.deepEqual(amr, ['hwk']);
+      }
     });
   });
 }
