@@ -9,7 +9,9 @@
 //!   [`Store`] is their union.
 //! * The SQL (`sql/`), one file per aggregate, one SQL text per query for both backends; the
 //!   adapters (`sqlite.rs`, `postgres.rs`) say how to connect, begin a write transaction and
-//!   read an error.
+//!   read an error. On SQLite the hot short reads (a session with its user, a user, tasks)
+//!   skip sqlx's worker thread: read-only `rusqlite` connections run the same SQL text on
+//!   the calling thread (`sqlite/read.rs`).
 //!
 //! ```
 //! use std::sync::Arc;

@@ -109,6 +109,9 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// No direct reads: every query goes through the pool (see `sql::DirectReads`).
+impl crate::sql::DirectReads for PostgresStore {}
+
 impl_store!(
     PostgresStore,
     " FOR UPDATE",

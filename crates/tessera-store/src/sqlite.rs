@@ -12,6 +12,13 @@
 //! exactly that of one transaction per rotation (nothing is acknowledged before its commit),
 //! while the fsync is shared by everyone who arrived while the previous group was committing.
 //! At low load a group is one rotation and nothing waits for company.
+//!
+//! The hot short reads (a session with its user, a user by id, tasks) do not go through the
+//! sqlx pool at all: they run on read-only `rusqlite` connections on the calling thread,
+//! with the same SQL text, and step aside to the pool whenever they would wait (see
+//! [`read`]). Everything else, and every write, takes the pool.
+
+mod read;
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
@@ -49,6 +56,8 @@ pub struct SqliteStore {
     /// This process's writers take turns here (see the module docs).
     writer: Arc<tokio::sync::Mutex<()>>,
     acquire_timeout: Duration,
+    /// Read-only connections for the hot short reads (`None` in memory: see [`read`]).
+    readers: Option<Arc<read::Readers>>,
     /// Where rotations wait for the group-commit task (`None` in that task's own copy, so
     /// the task ends when the last store handle is dropped).
     rotations: Option<mpsc::Sender<Rotation>>,
@@ -98,7 +107,7 @@ impl DerefMut for WriteTx {
 impl SqliteStore {
     /// Opens (creating if missing) the database and runs pending migrations.
     pub async fn connect(settings: &SqliteSettings) -> Result<Self, StoreError> {
-        let in_memory = settings.url.contains(":memory:");
+        let in_memory = settings.url.contains(":memory:") || settings.url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(&settings.url)
             .map_err(StoreError::Other)?
             .create_if_missing(true)
@@ -110,6 +119,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(settings.acquire_timeout)
             .foreign_keys(true);
+        let readers = (!in_memory).then(|| {
+            let max = usize::try_from(settings.max_connections).unwrap_or(usize::MAX);
+            Arc::new(read::Readers::new(options.get_filename(), max))
+        });
         let pool = SqlitePoolOptions::new()
             // An in-memory database exists per connection: keep exactly one.
             .max_connections(if in_memory {
@@ -127,6 +140,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Other(sqlx::Error::Migrate(Box::new(e))))?;
         let store = Self {
             pool,
+            readers,
             writer: Arc::default(),
             acquire_timeout: settings.acquire_timeout,
             rotations: None,
@@ -282,6 +296,26 @@ fn map_err(e: sqlx::Error) -> StoreError {
             StoreError::Unavailable(e)
         }
         _ => StoreError::Other(e),
+    }
+}
+
+impl crate::sql::DirectReads for SqliteStore {
+    fn read_all<T>(
+        &self,
+        sql: &'static str,
+        params: &[&dyn rusqlite::ToSql],
+        map: crate::sql::RowMap<T>,
+    ) -> Option<Vec<T>> {
+        self.readers.as_deref()?.all(sql, params, map)
+    }
+
+    fn read_first<T>(
+        &self,
+        sql: &'static str,
+        params: &[&dyn rusqlite::ToSql],
+        map: crate::sql::RowMap<T>,
+    ) -> Option<Option<T>> {
+        self.readers.as_deref()?.first(sql, params, map)
     }
 }
 

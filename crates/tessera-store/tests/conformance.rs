@@ -440,6 +440,72 @@ async fn tasks_are_scoped_to_their_owner(s: &dyn Store) {
     assert_eq!(s.list_tasks(UserId("a"), 100, 0).await.unwrap().len(), 4);
 }
 
+/// Every hot read sees the write committed just before it, from whichever thread and
+/// connection reads it (SQLite answers these reads on read-only connections of their own,
+/// in parallel with the writer's).
+async fn each_read_sees_the_write_before_it(s: Arc<dyn Store>) {
+    s.create_user(&new_user("u1", "a@x.test"), "h")
+        .await
+        .unwrap();
+    let mut handles = Vec::new();
+    for w in 0..4 {
+        let s = s.clone();
+        handles.push(tokio::spawn(async move {
+            for i in 0..10_i64 {
+                let id = format!("w{w}t{i}");
+                let row = TaskRow {
+                    id: id.clone(),
+                    user_id: "u1".into(),
+                    title: format!("task {i}"),
+                    description: String::new(),
+                    completed: false,
+                    created_at: i,
+                    updated_at: i,
+                };
+                s.create_task(&row).await.unwrap();
+                let got = s.get_task(UserId("u1"), TaskId(&id)).await.unwrap();
+                assert_eq!(got.as_ref(), Some(&row));
+                let listed = s.list_tasks(UserId("u1"), 1_000, 0).await.unwrap();
+                assert!(listed.contains(&row), "{id} not listed");
+                let change = TaskChange {
+                    toggle_completed: true,
+                    ..Default::default()
+                };
+                s.update_task(UserId("u1"), TaskId(&id), &change, 50)
+                    .await
+                    .unwrap();
+                let got = s.get_task(UserId("u1"), TaskId(&id)).await.unwrap();
+                assert_eq!(got.map(|t| (t.completed, t.updated_at)), Some((true, 50)));
+
+                let (sid, digest) = (format!("s{w}-{i}"), format!("d{w}-{i}"));
+                s.create_session(&new_session(&sid, "u1", &digest))
+                    .await
+                    .unwrap();
+                assert!(s.session_by_digest(&digest).await.unwrap().is_some());
+                assert!(s.revoke_session(&sid, 2_000).await.unwrap());
+                assert!(s.session_by_digest(&digest).await.unwrap().is_none());
+                let by_id = s.session_by_id(&sid).await.unwrap().unwrap();
+                assert_eq!(by_id.0.id, sid);
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert_eq!(
+        s.list_tasks(UserId("u1"), 1_000, 0).await.unwrap().len(),
+        40
+    );
+    s.set_password_hash(UserId("u1"), "h2", 3_000)
+        .await
+        .unwrap();
+    let (_, hash) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(hash.as_deref(), Some("h2"));
+    s.set_user_disabled("u1", true, 4_000).await.unwrap();
+    let (user, _) = s.user_with_password_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(user.disabled_at, Some(4_000));
+}
+
 fn rt(id: &str, digest: &str) -> NewRefreshToken {
     NewRefreshToken {
         id: id.into(),
@@ -847,6 +913,13 @@ macro_rules! conformance {
                     return;
                 };
                 super::tasks_are_scoped_to_their_owner(&*f.store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn each_read_sees_the_write_before_it() {
+                let Some(f) = super::$backend().await else {
+                    return;
+                };
+                super::each_read_sees_the_write_before_it(f.store.clone()).await;
             }
             #[tokio::test]
             async fn tokens_are_single_use_and_scoped() {

@@ -6,7 +6,8 @@
 //! in the adapter modules.
 //!
 //! The macros expect, in the adapter module: `self.pool` (the sqlx pool),
-//! `self.begin_write()` (a write transaction) and `fn map_err(sqlx::Error) -> StoreError`.
+//! `self.begin_write()` (a write transaction), `fn map_err(sqlx::Error) -> StoreError`, and
+//! an impl of [`DirectReads`] (empty on PostgreSQL).
 
 pub(crate) mod email;
 pub(crate) mod identities;
@@ -19,6 +20,35 @@ pub(crate) mod sessions;
 pub(crate) mod tasks;
 pub(crate) mod two_factor;
 pub(crate) mod users;
+
+/// The hot short reads' path around the sqlx pool: SQLite answers them on read-only
+/// `rusqlite` connections on the calling thread (`sqlite::read`), with the same SQL text and
+/// a row decoder next to it (`task_row`, `session_with_user`, `user_with_hash`). `None`
+/// means "answer through the pool", which is all PostgreSQL ever says.
+pub(crate) trait DirectReads {
+    /// Every row of `sql`, or `None`.
+    fn read_all<T>(
+        &self,
+        _sql: &'static str,
+        _params: &[&dyn rusqlite::ToSql],
+        _map: RowMap<T>,
+    ) -> Option<Vec<T>> {
+        None
+    }
+
+    /// The first row of `sql` (`Some(None)`: no row), or `None`.
+    fn read_first<T>(
+        &self,
+        _sql: &'static str,
+        _params: &[&dyn rusqlite::ToSql],
+        _map: RowMap<T>,
+    ) -> Option<Option<T>> {
+        None
+    }
+}
+
+/// How a row of a direct read becomes a value.
+pub(crate) type RowMap<T> = fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
 
 /// Implements every aggregate trait (and so [`crate::Store`]) for an adapter type. `$lock`
 /// is appended to the SELECT that reads a refresh credential inside the rotation transaction

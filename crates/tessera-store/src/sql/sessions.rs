@@ -39,6 +39,24 @@ impl From<SessionWithUser> for (Session, User) {
     }
 }
 
+/// A row of [`BY_DIGEST`] or [`BY_ID`] on the direct read path
+/// (`crate::sql::DirectReads`): the session's ten columns, then the user's.
+pub(crate) fn session_with_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Session, User)> {
+    let session = Session {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        expires_at: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+        ip_address: r.get(5)?,
+        user_agent: r.get(6)?,
+        remember: r.get(7)?,
+        amr: r.get(8)?,
+        auth_time: r.get(9)?,
+    };
+    Ok((session, crate::sql::users::user_at(r, 10)?))
+}
+
 /// `SELECT … FROM sessions s JOIN users u` in the shape of [`SessionWithUser`]; callers
 /// append the `WHERE` clause.
 macro_rules! select_session_with_user {
@@ -136,6 +154,14 @@ macro_rules! impl_session_store {
                 &self,
                 token_digest: &str,
             ) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+                use $crate::sql::DirectReads as _;
+                if let Some(row) = self.read_first(
+                    $crate::sql::sessions::BY_DIGEST,
+                    &[&token_digest],
+                    $crate::sql::sessions::session_with_user,
+                ) {
+                    return Ok(row);
+                }
                 let row: Option<$crate::sql::sessions::SessionWithUser> =
                     sqlx::query_as($crate::sql::sessions::BY_DIGEST)
                         .bind(token_digest)
@@ -149,6 +175,14 @@ macro_rules! impl_session_store {
                 &self,
                 session_id: &str,
             ) -> $crate::Result<Option<($crate::Session, $crate::User)>> {
+                use $crate::sql::DirectReads as _;
+                if let Some(row) = self.read_first(
+                    $crate::sql::sessions::BY_ID,
+                    &[&session_id],
+                    $crate::sql::sessions::session_with_user,
+                ) {
+                    return Ok(row);
+                }
                 let row: Option<$crate::sql::sessions::SessionWithUser> =
                     sqlx::query_as($crate::sql::sessions::BY_ID)
                         .bind(session_id)

@@ -6,6 +6,19 @@
 pub(crate) const LIST: &str = "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks \
      WHERE user_id = $1 ORDER BY created_at, id LIMIT ($2 + 0) OFFSET ($3 + 0)";
 
+/// A row of [`LIST`] or [`GET`] on the direct read path (`crate::sql::DirectReads`).
+pub(crate) fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::TaskRow> {
+    Ok(crate::TaskRow {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        completed: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
 pub(crate) const INSERT: &str = "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -35,6 +48,19 @@ macro_rules! impl_task_store {
                 limit: u32,
                 offset: u32,
             ) -> $crate::Result<Vec<$crate::TaskRow>> {
+                use $crate::sql::DirectReads as _;
+                {
+                    // Not held across the await below (`dyn ToSql` is not `Sync`).
+                    let params: [&dyn rusqlite::ToSql; 3] =
+                        [&owner.as_str(), &i64::from(limit), &i64::from(offset)];
+                    if let Some(rows) = self.read_all(
+                        $crate::sql::tasks::LIST,
+                        &params,
+                        $crate::sql::tasks::task_row,
+                    ) {
+                        return Ok(rows);
+                    }
+                }
                 sqlx::query_as($crate::sql::tasks::LIST)
                     .bind(owner.as_str())
                     .bind(i64::from(limit))
@@ -64,6 +90,17 @@ macro_rules! impl_task_store {
                 owner: $crate::UserId<'_>,
                 task_id: $crate::TaskId<'_>,
             ) -> $crate::Result<Option<$crate::TaskRow>> {
+                use $crate::sql::DirectReads as _;
+                {
+                    let params: [&dyn rusqlite::ToSql; 2] = [&owner.as_str(), &task_id.as_str()];
+                    if let Some(row) = self.read_first(
+                        $crate::sql::tasks::GET,
+                        &params,
+                        $crate::sql::tasks::task_row,
+                    ) {
+                        return Ok(row);
+                    }
+                }
                 sqlx::query_as($crate::sql::tasks::GET)
                     .bind(owner.as_str())
                     .bind(task_id.as_str())

@@ -10,6 +10,27 @@ pub(crate) struct UserWithHash {
     pub(crate) password_hash: Option<String>,
 }
 
+/// The user's columns of [`SELECT_WITH_HASH_BY_ID`] (and of the session join) from column
+/// `at` on, on the direct read path (`crate::sql::DirectReads`).
+pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        email: r.get(at + 2)?,
+        email_verified: r.get(at + 3)?,
+        image: r.get(at + 4)?,
+        created_at: r.get(at + 5)?,
+        updated_at: r.get(at + 6)?,
+        disabled_at: r.get(at + 7)?,
+        two_factor_enabled: r.get(at + 8)?,
+    })
+}
+
+/// A row of [`SELECT_WITH_HASH_BY_ID`] on the direct read path.
+pub(crate) fn user_with_hash(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, Option<String>)> {
+    Ok((user_at(r, 0)?, r.get(9)?))
+}
+
 pub(crate) const INSERT_USER: &str = "INSERT INTO users (id, name, email, email_verified, image, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $6)";
 
@@ -136,6 +157,14 @@ macro_rules! impl_user_store {
                 &self,
                 user_id: &str,
             ) -> $crate::Result<Option<($crate::User, Option<String>)>> {
+                use $crate::sql::DirectReads as _;
+                if let Some(row) = self.read_first(
+                    $crate::sql::users::SELECT_WITH_HASH_BY_ID,
+                    &[&user_id],
+                    $crate::sql::users::user_with_hash,
+                ) {
+                    return Ok(row);
+                }
                 let row: Option<$crate::sql::users::UserWithHash> =
                     sqlx::query_as($crate::sql::users::SELECT_WITH_HASH_BY_ID)
                         .bind(user_id)
