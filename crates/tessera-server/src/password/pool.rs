@@ -7,6 +7,13 @@
 //! one, so the runtime keeps a core for every other request) each keep one working buffer,
 //! given back after a quiet minute. Hashes beyond that queue, in arrival order.
 //!
+//! The hashing threads run at a lower scheduling priority than the rest of the process
+//! ([`HASH_NICE`]): a hash is 15 ms of one core, and a read that wakes up on the core a hash
+//! holds should not wait for the kernel's time slice to end. When nothing else waits, a
+//! hash still has the whole core, so sign-ins lose nothing on an otherwise idle machine.
+//! (More threads than one fewer than the cores would use idle cores, but each holds 19 MiB:
+//! see `--hash-threads`.)
+//!
 //! The queue is bounded by time, not only by length: each hash's duration is tracked, and a
 //! job whose expected wait (the work queued ahead of it, spread over the threads) would pass
 //! [`HashPool::new`]'s `max_wait` is refused at once, as is any beyond [`MAX_PENDING`], so
@@ -29,6 +36,12 @@ pub(crate) const MAX_PENDING: usize = 256;
 /// What a hash is assumed to take before the first one has been timed (Argon2id at
 /// Tessera's parameters takes 10-30 ms on one core).
 const FIRST_ESTIMATE: Duration = Duration::from_millis(25);
+
+/// How many steps of niceness the hashing threads sit below the rest of the process
+/// (Linux), so the
+/// scheduler gives a waking request handler the core at once (a nice-10 thread weighs about
+/// a tenth of a nice-0 one) — and a hash still gets every cycle nobody else wants.
+pub(crate) const HASH_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
@@ -193,7 +206,24 @@ impl HashPool {
     }
 }
 
+/// Lowers the calling thread's priority by [`HASH_NICE`] steps (at most to 19), relative to
+/// the niceness it inherited, so a process started with `nice` keeps its hashing below it
+/// too. Linux's `setpriority` on a thread id applies to that thread alone. Where it is
+/// refused, hashing runs at the process's priority, as before.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = Some(rustix::thread::gettid());
+        let lowered = rustix::process::getpriority_process(me)
+            .and_then(|now| rustix::process::setpriority_process(me, (now + HASH_NICE).min(19)));
+        if let Err(e) = lowered {
+            tracing::debug!(error = %e, "the hashing thread keeps the process's priority");
+        }
+    }
+}
+
 fn work(queue: &flume::Receiver<Job>) {
+    lower_priority();
     let mut memory = HashMemory::default();
     loop {
         match queue.recv_timeout(IDLE_RELEASE) {
@@ -225,6 +255,19 @@ mod tests {
         assert_eq!(panicked, Err(HashRefused::Failed));
         assert_eq!(pool.run(|_| 7).await, Ok(7));
         assert_eq!(pool.stats().pending(), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_the_process_priority() {
+        let pool = HashPool::new(1, Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}"));
+        let own = rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let hashing = pool
+            .run(|_| rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok())
+            .await;
+        // relative to the test's own niceness (a harness may already run below 0)
+        assert_eq!(hashing, Ok(Some((own + HASH_NICE).min(19))));
     }
 
     #[tokio::test]
